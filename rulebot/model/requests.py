@@ -28,6 +28,13 @@ class PlaceOrder:
     position_idx: int = 0
     expire_after_ms: int | None = None
     tag: str = ""
+    # Offsets in percent of the fill price (2 means 2%), for a market order's `tp 2%` (LANGUAGE.md
+    # §6): only the exchange knows the fill price, so it resolves them when the order fills and
+    # rounds them to the tick (SIMULATION.md). The absolute fields above win when both are set.
+    tp_pct: Decimal | None = None
+    sl_pct: Decimal | None = None
+    trail_pct: Decimal | None = None
+    tpsl_mode: TpslMode = TpslMode.FULL  # what take_profit / stop_loss cover (Bybit's tpslMode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +97,7 @@ class SetTradingStop:
     stop_loss: Decimal | None = None
     trailing_stop: Decimal | None = None
     tpsl_mode: TpslMode = TpslMode.FULL
+    size: Decimal | None = None  # partial mode: the quantity the TP/SL covers (Bybit's tpSize/slSize)
 
 
 Request = (

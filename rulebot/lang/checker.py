@@ -1,0 +1,224 @@
+"""The checker: names, arguments and kinds of every rule, every error and warning of §7 that
+concerns rule text, and the facts ``explain`` and the compiler need (LANGUAGE.md §2–§7).
+
+``check_rule`` checks one rule; ``check_rules`` checks a file's rules and adds the warnings
+that concern several rules (W103) or the whole file (W102). Inputs are plain dataclasses
+(``CheckContext``, ``RuleInput``) so the loader's own classes stay its business.
+
+Expressions are checked in ``expressions.py`` (with ``arguments.py`` for calls), actions in
+``actioncheck.py``, the W1xx analysis in ``safety.py`` over ``intervals.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+from rulebot.lang import ast as A
+from rulebot.lang.actioncheck import check_actions
+from rulebot.lang.diagnostics import Diagnostic, Severity
+from rulebot.lang.expressions import ExprChecker, Offset, Read
+from rulebot.lang.intervals import Analyzer, Disjuncts
+from rulebot.lang.report import Reporter
+from rulebot.lang.safety import (
+    close_when_flat,
+    conflicting,
+    never_true,
+    opening_orders,
+    order_span,
+    sides,
+    stops_beyond_liquidation,
+    unguarded,
+)
+from rulebot.lang.source import Source
+from rulebot.lang.vocabulary import STANDARD_COINS, ReadSource, timeframe_seconds
+from rulebot.model.enums import Category
+from rulebot.model.instruments import default_rules
+
+__all__ = ["CheckContext", "CheckedRule", "Offset", "Read", "RuleInput", "Warmup", "check_rule", "check_rules"]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    """What the checker needs to know of the file a rule belongs to."""
+
+    symbols: tuple[str, ...]
+    base_coins: tuple[str, ...]
+    quote_coins: tuple[str, ...]
+    timeframe: str = "1m"
+    max_leverage: float = 100.0
+    leverage: float | None = None
+    has_max_position: bool = False
+    position_mode: str = "oneway"
+    category: Category = Category.LINEAR
+
+    @classmethod
+    def for_symbols(cls, symbols: Sequence[str], *, category: Category = Category.LINEAR, timeframe: str = "1m",
+                    leverage: float | None = None, has_max_position: bool = False,
+                    position_mode: str = "oneway") -> "CheckContext":
+        """A context from the symbols, with coins and the maximum leverage from the bundled instrument rules."""
+        rules = [default_rules(s, category) for s in symbols]
+        return cls(
+            symbols=tuple(s.upper() for s in symbols),
+            base_coins=tuple(r.base_coin.lower() for r in rules),
+            quote_coins=tuple(r.quote_coin.lower() for r in rules),
+            timeframe=timeframe,
+            max_leverage=float(min((r.max_leverage for r in rules), default=1)),
+            leverage=leverage,
+            has_max_position=has_max_position,
+            position_mode=position_mode,
+            category=category,
+        )
+
+    @property
+    def coins(self) -> frozenset[str]:
+        """Coins an amount may name: the symbols' base and quote coins and usdt, usdc, btc, eth."""
+        return _coins(self.base_coins, self.quote_coins)
+
+
+@cache
+def _coins(base: tuple[str, ...], quote: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(base) | frozenset(quote) | frozenset(STANDARD_COINS)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInput:
+    """One rule as the loader read it. Spans in ``condition`` index ``condition_source.text``;
+    spans in ``actions`` index ``actions_source.text`` (one Source for both when the rule is a
+    one-line ``when ... then ...``)."""
+
+    name: str
+    index: int
+    condition: A.Expr | None
+    actions: tuple[A.Action, ...]
+    condition_source: Source | None = None
+    actions_source: Source | None = None
+    cooldown_s: int | None = None
+    scheduled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Warmup:
+    """Closed bars of history a rule needs at start on one timeframe."""
+
+    timeframe: str
+    bars: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedRule:
+    """A checked rule: its diagnostics and what it reads and needs.
+
+    * ``reads``: what the condition reads, in order of appearance, each once; it decides the
+      rule's triggers (§5). ``action_reads``: values read only by actions (limit prices,
+      notify templates), read when the rule fires.
+    * ``is_bar_rule``: a streamed rule whose condition reads a candle field or an indicator.
+    * ``timeframes``: the timeframes whose bar closes the condition needs (candle fields,
+      indicators, and the bars of ``for N bars``), shortest first.
+    * ``warmup_bars``: history to load at start per timeframe (condition and actions), shortest first.
+    * ``offsets``: each percent read as a relative offset, as ``explain`` prints it.
+    """
+
+    rule: RuleInput
+    diagnostics: tuple[Diagnostic, ...]
+    reads: tuple[Read, ...] = ()
+    action_reads: tuple[Read, ...] = ()
+    is_bar_rule: bool = False
+    timeframes: tuple[str, ...] = ()
+    warmup_bars: tuple[Warmup, ...] = ()
+    places_orders: bool = False
+    offsets: tuple[Offset, ...] = ()
+    facts: Disjuncts = field(default=None, compare=False, repr=False)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+    def warmup_for(self, timeframe: str) -> int:
+        """Bars of history needed on ``timeframe`` (0 when the rule does not read it)."""
+        return next((w.bars for w in self.warmup_bars if w.timeframe == timeframe), 0)
+
+
+def _source(source: Source | None, rule: RuleInput) -> Source:
+    return source if source is not None else Source.contiguous(f"<rule {rule.name}>", "")
+
+
+def check_rule(rule: RuleInput, ctx: CheckContext) -> CheckedRule:
+    """Check one rule: every error of §7 about its text, and the warnings W101, W104, W105, W106."""
+    sink: list[Diagnostic] = []
+    cond_rep = Reporter(_source(rule.condition_source, rule), sink)
+    act_rep = Reporter(_source(rule.actions_source or rule.condition_source, rule), sink)
+    coins = ctx.coins
+    cond = ExprChecker(cond_rep, ctx.timeframe, coins)
+    acts = ExprChecker(act_rep, ctx.timeframe, coins, in_actions=True)
+    if rule.condition is not None:
+        try:
+            cond.condition(rule.condition)
+        except RecursionError:
+            cond_rep.error("E205", rule.condition.span, "the condition is nested too deeply to read")
+    condition_ok = not any(d.severity is Severity.ERROR for d in sink)
+    try:
+        check_actions(rule.actions, acts, ctx.max_leverage, ctx.symbols)
+    except RecursionError:
+        act_rep.error("E205", A.Span(0, len(act_rep.source.text)), "the actions are nested too deeply to read")
+
+    reads = tuple(dict.fromkeys(cond.reads))
+    bar_sources = (ReadSource.CANDLE, ReadSource.INDICATOR)
+    timeframes = {r.timeframe for r in reads if r.source in bar_sources and r.timeframe} | set(cond.for_bar_timeframes)
+    history = dict(cond.history)
+    for tf, bars in acts.history.items():
+        history[tf] = max(history.get(tf, 0), bars)
+
+    facts = None
+    if rule.condition is not None and condition_ok:
+        facts = never_true(rule.condition, Analyzer(cond.values), cond_rep)
+        close_when_flat(rule.actions, facts, act_rep)
+    unguarded(rule.actions, [r.name for r in reads], rule.cooldown_s, rule.scheduled,
+              rule.condition is not None, act_rep)
+    stops_beyond_liquidation(rule.actions, ctx.leverage, ctx.category is Category.SPOT, act_rep)
+
+    return CheckedRule(
+        rule=rule,
+        diagnostics=tuple(sink),
+        reads=reads,
+        action_reads=tuple(dict.fromkeys(acts.reads)),
+        is_bar_rule=not rule.scheduled and any(r.source in bar_sources for r in reads),
+        timeframes=tuple(sorted(timeframes, key=timeframe_seconds)),
+        warmup_bars=tuple(Warmup(tf, history[tf]) for tf in sorted(history, key=timeframe_seconds)),
+        places_orders=any(isinstance(a, (A.Order, A.Close)) for a in rule.actions),
+        offsets=tuple(cond.offsets + acts.offsets),
+        facts=facts if rule.condition is not None else None,
+    )
+
+
+def check_rules(rules: Sequence[RuleInput], ctx: CheckContext) -> tuple[list[CheckedRule], list[Diagnostic]]:
+    """Check a file's rules; the second list holds the warnings about several rules or the file:
+    W103 (two rules that can be true together and trade opposite ways) and W102 (orders without
+    ``risk: max_position``)."""
+    checked = [check_rule(r, ctx) for r in rules]
+    extra: list[Diagnostic] = []
+    usable = [(c, sides(c.rule.actions)) for c in checked
+              if not c.has_errors and (c.facts != () or c.rule.condition is None)]
+    for j, (later, later_sides) in enumerate(usable):
+        if not later_sides:
+            continue
+        for earlier, earlier_sides in usable[:j]:
+            if earlier_sides and conflicting(earlier.facts, later.facts, earlier_sides, later_sides):
+                order = opening_orders(later.rule.actions)[0]
+                rep = Reporter(_source(later.rule.actions_source or later.rule.condition_source, later.rule), extra)
+                rep.warning("W103", order_span(order),
+                            f"rules '{earlier.rule.name}' and '{later.rule.name}' can both be true at once "
+                            f"and trade opposite ways",
+                            hint="make their conditions exclude each other, for example with "
+                                 "'position == 0' in one and 'position > 0' in the other",
+                            label="opposite order")
+    if not ctx.has_max_position:
+        first = next((c for c in checked if opening_orders(c.rule.actions)), None)
+        if first is not None:
+            order = opening_orders(first.rule.actions)[0]
+            rep = Reporter(_source(first.rule.actions_source or first.rule.condition_source, first.rule), extra)
+            rep.warning("W102", order_span(order), "this file places orders without 'risk: max_position'",
+                        hint="add 'risk: {max_position: 0.05}' (the largest position, in the base coin)",
+                        label="no position limit")
+    return checked, extra

@@ -1,0 +1,446 @@
+"""Read a rule file: YAML with positions, validated against ``filemodel``, rule texts as ``Source``.
+
+``load_file`` and ``load_text`` never raise for any input: every problem is a diagnostic with the
+file line and column of the value or key it is about. The YAML is composed with PyYAML's libyaml
+``compose`` (node marks, no Python objects built from tags), which measured 15-40x faster than
+ruamel.yaml's round-trip loader (``benchmarks/yaml_loaders.py``).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+import stat
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import yaml
+from pydantic import ValidationError
+
+from rulebot.lang import filemodel as fm
+from rulebot.lang import values
+from rulebot.lang.diagnostics import Diagnostic, Severity, at_location
+from rulebot.lang.ruleitems import RuleBuilder
+from rulebot.lang.scalarmap import LineIndex
+from rulebot.lang.source import Location
+from rulebot.lang.yamlnodes import TEXT_KEYS, describe, locate, node_span, scalar_value
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 64
+_ALIAS_ALLOWANCE = 10_000  # node visits allowed beyond twice the distinct nodes, before aliases count as a bomb
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+_BREAKS = re.compile("\r\n?|[\x85\u2028\u2029]")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """What loading a file gave: its lines (for excerpts), the rules when readable, the diagnostics."""
+
+    file: str
+    lines: tuple[str, ...]
+    rule_file: fm.RuleFile | None
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def has_errors(self) -> bool:
+        """Whether any diagnostic is an error (a file with errors must not be run)."""
+        return any(d.is_error for d in self.diagnostics)
+
+
+class _Abort(Exception):
+    """Stops loading after a diagnostic that leaves nothing further to read."""
+
+
+def load_file(path: str | Path, *, display_name: str | None = None,
+              overrides: Mapping[str, str] | None = None) -> LoadResult:
+    """Load the rule file at ``path``; diagnostics name it ``display_name`` (default: the path)."""
+    name = display_name if display_name is not None else str(path)
+    data = _read_bytes(Path(path), name)
+    if isinstance(data, Diagnostic):
+        return LoadResult(name, (), None, (data,))
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _unreadable(name, "the file is UTF-16 text", "save it as UTF-8")
+    if b"\x00" in data:
+        return _unreadable(name, "the file is binary, not text (it holds NUL bytes)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = len(data[data.rfind(b"\n", 0, error.start) + 1:error.start].decode("utf-8", "replace")) + 1
+        diagnostic = at_location("E101", Severity.ERROR, name, Location(line, column), None,
+                                 f"the file is not UTF-8 text (byte 0x{data[error.start]:02x})",
+                                 "save the file as UTF-8")
+        return LoadResult(name, (), None, (diagnostic,))
+    return load_text(text, name, overrides=overrides)
+
+
+def load_text(text: str, file: str, *, overrides: Mapping[str, str] | None = None) -> LoadResult:
+    """Load rule-file ``text``; ``overrides`` replace declared ``params`` values (``backtest --vary``)."""
+    if len(text) > MAX_BYTES:
+        return _unreadable(file, f"the file is {len(text) / 1e6:.1f} million characters long",
+                           f"rulebot reads rule files up to {MAX_BYTES // (1024 * 1024)} MB")
+    text = _BREAKS.sub("\n", text.removeprefix("\ufeff"))
+    lines = tuple(text.split("\n"))
+    bad = _NOT_TEXT.search(text)
+    if bad is not None:
+        index = LineIndex(text)
+        what = "binary, not text (it holds NUL bytes)" if bad.group() == "\x00" else \
+            f"not plain text (it holds the control character U+{ord(bad.group()):04X})"
+        diagnostic = at_location("E101", Severity.ERROR, file, index.location(bad.start()), None,
+                                 f"the file is {what}")
+        return LoadResult(file, lines, None, (diagnostic,))
+    loader = _Loader(text, file)
+    rule_file = None
+    with _collection_paused():
+        try:
+            rule_file = loader.load(overrides or {})
+        except _Abort:
+            pass
+    diagnostics = sorted(loader.diagnostics, key=lambda d: (d.line, d.column))
+    return LoadResult(file, lines, rule_file, tuple(diagnostics))
+
+
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a file's position maps are made.
+
+    A rule file's ``Source`` maps hold one ``Location`` per character, about 70,000 objects per
+    1,000 rules, and none of them form cycles; the collector's repeated passes over the growing
+    heap took 40% of a load (benchmarks/yaml_loaders.py). It is resumed at once, and left alone
+    when the application has turned it off.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _read_bytes(path: Path, name: str) -> bytes | Diagnostic:
+    start = Location(1, 1)
+    try:
+        with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return at_location("E101", Severity.ERROR, name, start, None, "not a regular file")
+            if info.st_size > MAX_BYTES:
+                return _too_large(name, info.st_size)
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as error:
+        reason = (error.strerror or str(error)).lower()
+        return at_location("E101", Severity.ERROR, name, start, None, f"cannot read the file: {reason}")
+    if len(data) > MAX_BYTES:
+        return _too_large(name, len(data))
+    return data
+
+
+def _too_large(name: str, size: int) -> Diagnostic:
+    return at_location("E101", Severity.ERROR, name, Location(1, 1), None,
+                       f"the file is {size / (1024 * 1024):.1f} MB",
+                       f"rulebot reads rule files up to {MAX_BYTES // (1024 * 1024)} MB")
+
+
+def _unreadable(name: str, message: str, hint: str = "") -> LoadResult:
+    diagnostic = at_location("E101", Severity.ERROR, name, Location(1, 1), None, message, hint)
+    return LoadResult(name, (), None, (diagnostic,))
+
+
+_YAML_PROBLEMS: tuple[tuple[str, str, str], ...] = (
+    ("mapping values are not allowed", "a ': ' where YAML does not expect a new key",
+     "text that contains ': ' must be quoted, e.g. then: 'notify \"funding: high\"'"),
+    ("found character '\\t'", "a tab character where YAML expects spaces", "indent with spaces, not tabs"),
+    ("found a tab character", "a tab character where YAML expects spaces", "indent with spaces, not tabs"),
+    ("did not find expected key", "this line does not line up with the keys above it",
+     "check the indentation: keys of one mapping start in the same column"),
+    ("could not find expected ':'", "a key without ':' after it", "write 'key: value', or quote the text"),
+    ("did not find expected '-' indicator", "this line does not line up with the list items above it",
+     "start each item of a list with '- ' in the same column"),
+    ("expected <block end>", "this line does not line up with the lines above it",
+     "check the indentation of this line"),
+    ("found unexpected end of stream", "the file ends inside a quoted text", "close the quote"),
+    ("found undefined alias", "an alias ('*name') with no anchor ('&name') before it",
+     "define the anchor first, or write the value out"),
+    ("expected a single document", "the file holds more than one YAML document",
+     "remove the '---' line: a rule file is one document"),
+    ("exceeded maximum nesting depth", "the file nests values too deeply", ""),
+    ("expected ',' or ']'", "a list in '[ ]' is not closed, or lacks a ',' between items",
+     "close the '[' of line {context_line} with ']'"),
+    ("expected ',' or '}'", "a mapping in '{ }' is not closed, or lacks a ',' between entries",
+     "close the '{' of line {context_line} with '}'"),
+)
+
+
+class _Loader:
+    """One load of one file: the text, its line index, and the diagnostics found so far."""
+
+    def __init__(self, text: str, file: str) -> None:
+        self.text = text
+        self.file = file
+        self.index = LineIndex(text)
+        self.diagnostics: list[Diagnostic] = []
+        self._visits = 0
+        self._distinct: set[int] = set()
+        self._open: set[int] = set()
+
+    def report(self, code: str, span: fm.Span, message: str, hint: str = "",
+               severity: Severity = Severity.ERROR) -> None:
+        self.diagnostics.append(at_location(code, severity, self.file, span.start, span.end, message, hint))
+
+    def span(self, node: yaml.Node) -> fm.Span:
+        return node_span(self.index, node)
+
+    def load(self, overrides: Mapping[str, str]) -> fm.RuleFile | None:
+        root = self._compose()
+        head = fm.Span(Location(1, 1), Location(1, 2))
+        if root is None or (isinstance(root, yaml.ScalarNode) and root.tag.endswith(":null")):
+            what = "is empty" if not self.text.strip() else "holds no settings and no rules"
+            self.report("E102", head, f"the file {what}", "start with 'symbol: BTCUSDT' and a list of 'rules:'")
+            return None
+        if not isinstance(root, yaml.MappingNode):
+            self.report("E104", self.span(root), f"the file must be a mapping of settings, found {describe(root)}",
+                        "write 'key: value' lines: symbol, settings, risk, rules, ...")
+            return None
+        pairs = self.pairs(root, "the file")
+        if pairs:
+            head = self.span(next(iter(pairs.values()))[0])
+        data = {key: self.value(value, key in TEXT_KEYS, 1) for key, (_, value) in pairs.items() if key != "rules"}
+        rules_node = pairs.get("rules", (None, None))[1]
+        if isinstance(rules_node, yaml.SequenceNode):
+            data["rules"] = []
+        elif rules_node is not None:
+            data["rules"] = self.value(rules_node, True, 1)
+        model = self.validate(fm.FileModel, fm.PartialFileModel, data, root, head, "the file")
+        if model is None:
+            return None
+        key_spans, value_spans = self._spans(pairs)
+        params = self._params(model, pairs, overrides, head)
+        params_node = pairs.get("params", (None, None))[1]
+        declared = set(self.pairs_quiet(params_node)) if isinstance(params_node, yaml.MappingNode) else set()
+        builder = RuleBuilder(self, params, declared - set(params))
+        rules = builder.build(rules_node.value if isinstance(rules_node, yaml.SequenceNode) else [])
+        return fm.RuleFile(self.file, model.symbol, model.category, model.timeframe, model.timezone,
+                           model.settings, model.risk, params, rules, head, key_spans, value_spans)
+
+    def _compose(self) -> yaml.Node | None:
+        try:
+            return yaml.compose(self.text, Loader=_LOADER)
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            location = Location(mark.line + 1, mark.column + 1) if mark else Location(1, 1)
+            problem = error.problem or error.context or "unreadable YAML"
+            message, hint = f"invalid YAML: {problem}", ""
+            context_line = error.context_mark.line + 1 if error.context_mark is not None else location.line
+            for needle, said, fix in _YAML_PROBLEMS:
+                if needle in f"{error.context} {problem}":
+                    message, hint = said, fix.replace("{context_line}", str(context_line))
+                    break
+            if error.context and "quoted" in error.context:
+                hint = f"close the quote opened on line {context_line}"
+            self.report("E103", fm.Span(location, Location(location.line, location.column + 1)), message, hint)
+        except yaml.YAMLError as error:
+            self.report("E103", fm.Span(Location(1, 1), Location(1, 2)), f"invalid YAML: {error}")
+        except RecursionError:
+            # Only the pure-Python composer recurses; libyaml stops at its own depth limit.
+            self.report("E103", fm.Span(Location(1, 1), Location(1, 2)), "the file nests values too deeply")
+        raise _Abort
+
+    def _visit(self, node: yaml.Node, depth: int) -> None:
+        """Guards for every node walked: depth, alias cycles and alias bombs."""
+        self._visits += 1
+        self._distinct.add(id(node))
+        if depth > MAX_DEPTH:
+            self.report("E103", self.span(node), f"the file nests values more than {MAX_DEPTH} levels deep")
+            raise _Abort
+        if id(node) in self._open:
+            self.report("E103", self.span(node), "a YAML alias refers to the value that contains it",
+                        "write the value out instead of using '*' aliases")
+            raise _Abort
+        if self._visits > 2 * len(self._distinct) + _ALIAS_ALLOWANCE:
+            self.report("E103", self.span(node), "YAML aliases in this file repeat values too many times",
+                        "write the values out instead of using '*' aliases")
+            raise _Abort
+
+    def pairs(self, node: yaml.MappingNode, where: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        """A mapping's entries by key text; reports duplicate and non-word keys."""
+        out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.report("E105", self.span(key_node), f"a key must be a word, found {describe(key_node)}")
+                continue
+            key = key_node.value
+            if key in out:
+                first = out[key][0].start_mark.line + 1
+                self.report("E118", self.span(key_node), f"`{key}` is given twice in {where}",
+                            f"the first is on line {first}; keep one of them")
+            out[key] = (key_node, value_node)
+        return out
+
+    def value(self, node: yaml.Node, as_text: bool, depth: int) -> Any:
+        """The Python value of ``node`` for validation; scalars under ``as_text`` keep the text written."""
+        self._visit(node, depth)
+        if isinstance(node, yaml.ScalarNode):
+            return scalar_value(node, as_text)
+        self._open.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.value(item, as_text, depth + 1) for item in node.value]
+            return {key: self.value(value, key in TEXT_KEYS, depth + 1)
+                    for key, (_, value) in self.pairs(node, "one mapping").items()}
+        finally:
+            self._open.discard(id(node))
+
+    def validate(self, model: type[fm.BaseModel], partial: type[fm.BaseModel], data: dict[str, Any],
+                 node: yaml.MappingNode, head: fm.Span, where: str,
+                 missing_hints: Mapping[str, str] | None = None) -> Any:
+        """Validate ``data`` (read from ``node``); report each error, then keep what is valid."""
+        try:
+            return model.model_validate(data)
+        except ValidationError as error:
+            errors = error.errors(include_url=False)
+        for item in errors:
+            self._report_validation(item, node, head, where, missing_hints or {})
+        for item in errors:
+            _remove(data, item["loc"])
+        try:
+            return partial.model_validate(data)
+        except ValidationError:
+            return None  # the problems are reported above; what still fails to read is not used
+
+    def _report_validation(self, error: Any, root: yaml.MappingNode, head: fm.Span, where: str,
+                           missing_hints: Mapping[str, str]) -> None:
+        loc = tuple(error["loc"])
+        kind = error["type"]
+        context = error.get("ctx") or {}
+        key_node, node = locate(root, loc)
+        names = [part for part in loc if isinstance(part, str) and part != "[key]"]
+        name = names[-1] if names else ""
+        if kind == "missing":
+            self.report("E106", head, f"{where} has no `{name}`", missing_hints.get(name) or _MISSING_HINTS.get(name, ""))
+        elif kind == "extra_forbidden":
+            known = fm.FILE_KEYS if len(names) == 1 and where == "the file" else _keys_of(loc, where)
+            self.report("E105", self.span(key_node or node), f"unknown key '{name}'", key_hint(name, known, where))
+        elif loc and loc[-1] == "[key]":
+            self.report(context.get("code", "E108"), self.span(key_node or node), context.get("message", ""),
+                        context.get("hint", ""))
+        elif kind == "rulebot":
+            self.report(context["code"], self.span(node), context["message"], context["hint"])
+        elif name == "rules" and kind == "list_type":
+            hint = "start each rule on its own line with '- ' under 'rules:'"
+            self.report("E107", self.span(node), f"`rules` must be a list, found {describe(node)}", hint)
+        else:
+            expected = context.get("expected") or _EXPECTED.get(kind, "something else")
+            hint = context.get("hint", "")
+            if name in ("when", "then"):
+                expected = "rule text"
+                if isinstance(node, yaml.SequenceNode):
+                    hint = _LIST_HINTS[name]
+            label = f"the parameter '{name}'" if names[:1] == ["params"] and len(names) == 2 else f"`{name}`"
+            self.report(context.get("code", "E108"), self.span(node),
+                        f"{label} must be {expected}, found {describe(node)}", hint)
+
+    def _spans(self, pairs: dict[str, tuple[yaml.Node, yaml.Node]]) -> tuple[dict[str, fm.Span], dict[str, fm.Span]]:
+        key_spans: dict[str, fm.Span] = {}
+        value_spans: dict[str, fm.Span] = {}
+        for key, (key_node, value_node) in pairs.items():
+            key_spans[key] = self.span(key_node)
+            value_spans[key] = self.span(value_node)
+            if key in ("settings", "risk", "params") and isinstance(value_node, yaml.MappingNode):
+                for sub, (sub_key, sub_value) in self.pairs_quiet(value_node).items():
+                    key_spans[f"{key}.{sub}"] = self.span(sub_key)
+                    value_spans[f"{key}.{sub}"] = self.span(sub_value)
+        return key_spans, value_spans
+
+    @staticmethod
+    def pairs_quiet(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        return {k.value: (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+
+    def _params(self, model: fm.FileModel, pairs: dict[str, tuple[yaml.Node, yaml.Node]],
+                overrides: Mapping[str, str], head: fm.Span) -> dict[str, fm.Param]:
+        params_node = pairs.get("params", (None, None))[1]
+        nodes = self.pairs_quiet(params_node) if isinstance(params_node, yaml.MappingNode) else {}
+        params: dict[str, fm.Param] = {}
+        for name, value in model.params.items():
+            value_node = nodes[name][1]
+            text = value_node.value if isinstance(value_node, yaml.ScalarNode) else str(value)
+            params[name] = fm.Param(name, value, text, self.span(value_node))
+        for name, text in overrides.items():
+            if name in params:
+                params[name] = fm.Param(name, _override_value(text), text, params[name].span)
+            else:
+                where = self.span(pairs["params"][0]) if "params" in pairs else head
+                self.report("E112", where, f"a value is given for the parameter '{name}', which the file does not declare",
+                            values.suggest(name, list(params)) or "declare it under 'params:'")
+        return params
+
+
+def key_hint(key: str, known: tuple[str, ...], where: str) -> str:
+    """``did you mean`` for an unknown key, with the synonyms authors use."""
+    if key.lower() in fm.KEY_SYNONYMS and fm.KEY_SYNONYMS[key.lower()] in known:
+        return f"did you mean '{fm.KEY_SYNONYMS[key.lower()]}'?"
+    close = values.suggest(key, list(known))
+    if close:
+        return close
+    if where == "the file" and key in fm.RULE_KEYS:
+        return f"`{key}` belongs to a rule: write it under 'rules:' as part of a '- ' item"
+    if where != "the file" and key in fm.FILE_KEYS:
+        return f"`{key}` is set once for the whole file, at the top"
+    return "the keys here are " + ", ".join(known)
+
+
+def _keys_of(loc: tuple[Any, ...], where: str) -> tuple[str, ...]:
+    if where != "the file":
+        return fm.RULE_KEYS
+    section = loc[0]
+    if section == "settings":
+        return tuple(fm.SettingsModel.model_fields)
+    if section == "risk":
+        return tuple(fm.RiskModel.model_fields)
+    return fm.FILE_KEYS
+
+
+def _remove(data: Any, loc: tuple[Any, ...]) -> None:
+    # Remove the invalid value: the innermost mapping entry on the path (a bad list item takes its list).
+    parts = [part for part in loc if part != "[key]"]
+    target, key = None, None
+    node = data
+    for part in parts:
+        if isinstance(node, dict) and part in node:
+            target, key = node, part
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            break
+    if target is not None:
+        target.pop(key, None)
+
+
+def _override_value(text: str) -> int | float | str:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
+_EXPECTED = {
+    "int_type": "a whole number", "int_parsing": "a whole number", "int_from_float": "a whole number",
+    "float_type": "a number", "float_parsing": "a number", "bool_type": "true or false",
+    "bool_parsing": "true or false", "string_type": "text", "dict_type": "a mapping of 'key: value' lines",
+    "model_type": "a mapping of 'key: value' lines", "list_type": "a list", "tuple_type": "a list",
+}
+_LIST_HINTS = {
+    "when": "write one condition, joining its parts with 'and' or 'or'",
+    "then": "write the actions on one line, separated by commas",
+}
+_MISSING_HINTS = {
+    "symbol": "add a line like 'symbol: BTCUSDT' at the top of the file",
+    "then": "add 'then:' with the actions, e.g. 'then: close market'",
+}

@@ -1,0 +1,458 @@
+"""Rule text -> typed AST (``lang/ast.py``), or one diagnostic saying what is wrong.
+
+The grammar is ``grammar/rulebot.lark``, compiled once by lark into an LALR(1) table (contextual
+lexer, no conflicts under ``strict=True``). Rules are read by a small table-driven loop over
+that table: it lexes the way lark's contextual lexer does (a word is a keyword only where the
+parser expects that keyword, or where the keyword is reserved), reduces with lark's tree-builder
+conventions and calls ``AstBuilder`` on every reduction, so no parse tree is built and nothing
+recurses. It reads a rule about three times faster than ``Lark.parse`` plus a ``Transformer``,
+which gives the same AST (a test compares them). When the text does not parse, lark's own
+interactive parser finds the error and what it would accept there (``syntax_errors.py``).
+
+Depth is bounded while reading: more than ``MAX_NESTING`` nested parentheses, or an expression
+nested deeper than that (``- - - x``, ``a + a + ... + a``), is E205 before any deeper node exists.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Callable, Iterator, Literal
+
+from lark import Lark, Token
+from lark.grammar import Rule
+from lark.lark import PostLex
+from lark.lexer import PatternStr
+from lark.parsers.lalr_analysis import Shift
+
+import rulebot
+from rulebot.lang import ast
+from rulebot.lang.ast_builder import AstBuilder, SyntaxProblem, TreeToAst
+from rulebot.lang.diagnostics import Diagnostic, Severity, in_source
+from rulebot.lang.source import Source
+from rulebot.lang.syntax_errors import SyntaxReport, describe
+
+__all__ = [
+    "MAX_LENGTH",
+    "MAX_NESTING",
+    "ParseResult",
+    "Start",
+    "grammar_path",
+    "grammar_text",
+    "lark_parser",
+    "parse",
+    "parse_duration",
+    "parse_time_of_day",
+    "parse_with_lark",
+]
+
+Start = Literal["rule", "condition", "actions"]
+START_SYMBOLS: tuple[Start, ...] = ("rule", "condition", "actions")
+
+MAX_NESTING = 100
+"""Deepest nesting of parentheses, and of expressions, that a rule may have (E205)."""
+
+MAX_LENGTH = 20_000
+"""Longest rule text read, in characters; it keeps the time spent on any text bounded."""
+
+Node = ast.RuleBody | ast.Expr | tuple[ast.Action, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """The parsed node (None when the text has an error) and the diagnostics (at most one)."""
+
+    node: Node | None
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+# --- the grammar, loaded once -----------------------------------------------------------------
+
+
+def grammar_path() -> Path:
+    """Where ``rulebot.lark`` is: inside the installed package (the wheel), else the source tree."""
+    packaged = Path(rulebot.__file__).parent / "grammar" / "rulebot.lark"
+    if packaged.is_file():
+        return packaged
+    return Path(rulebot.__file__).parent.parent / "grammar" / "rulebot.lark"
+
+
+@cache
+def grammar_text() -> str:
+    """The grammar file's text."""
+    return grammar_path().read_text(encoding="utf-8")
+
+
+# Reserved words are the grammar's `_WORD: "word"i` terminals (see the grammar's header).
+_RESERVED_DEF = re.compile(r'^(_[A-Z]+):\s*"([a-z]+)"i\s*$', re.MULTILINE)
+
+
+class _Reserved(PostLex):
+    """Makes the lexer recognise reserved words, and names, in every parser state."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.always_accept = names
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        return stream
+
+
+def make_lark(strict: bool = False, cache_tables: bool = True) -> Lark:
+    """Compile the grammar. ``strict=True`` fails on any LALR conflict or terminal collision
+    (it needs the ``interegular`` package); the tables are cached on disk by lark."""
+    text = grammar_text()
+    reserved = tuple(m.group(1) for m in _RESERVED_DEF.finditer(text))
+    return Lark(
+        text,
+        parser="lalr",
+        lexer="contextual",
+        start=list(START_SYMBOLS),
+        propagate_positions=True,
+        maybe_placeholders=True,
+        postlex=_Reserved(("NAME",) + reserved),
+        g_regex_flags=re.ASCII,
+        strict=strict,
+        cache=cache_tables and not strict,
+    )
+
+
+@cache
+def lark_parser() -> Lark:
+    """The one compiled grammar of this process."""
+    return make_lark()
+
+
+# --- the table-driven reader --------------------------------------------------------------------
+
+
+class _Tok:
+    """A token of the fast lexer, shaped like lark's ``Token`` for ``AstBuilder``."""
+
+    __slots__ = ("type", "value", "start_pos", "end_pos")
+
+    def __init__(self, type_: str, value: str, start_pos: int, end_pos: int) -> None:
+        self.type = type_
+        self.value = value
+        self.start_pos = start_pos
+        self.end_pos = end_pos
+
+
+class _Splice(list[Any]):
+    """Children of an ``_inlined`` rule, spliced into the parent's children (lark's convention)."""
+
+
+class _Stop(Exception):
+    """The fast reader cannot go on; ``describe`` (or the span and message here) says why."""
+
+    def __init__(self, span: ast.Span | None = None, code: str = "E201", message: str = "",
+                 hint: str = "") -> None:
+        super().__init__(message)
+        self.span = span
+        self.code = code
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True, slots=True)
+class _Reducer:
+    """One grammar rule as the fast reader applies it (mirrors lark's ``ChildFilterLALR``)."""
+
+    size: int
+    origin: str
+    include: tuple[tuple[int, bool, int], ...] | None  # (index, splice it, Nones before); None: keep all
+    trailing_nones: int
+    splice: bool
+    inline_single: bool
+    unit: bool  # `?a: b`: the child stands for the rule; only the parser state changes
+    deepens: bool  # the node it builds counts towards MAX_NESTING (start symbols do not)
+    callback: Callable[[ast.Span, list[Any]], Any] | None
+
+
+def _reducer(rule: Rule, builder: AstBuilder) -> _Reducer:
+    expansion = rule.expansion
+    opts = rule.options
+    empty = list(opts.empty_indices or ())
+    if empty:
+        runs = [len(ones) for ones in "".join(str(int(b)) for b in empty).split("0")]
+    else:
+        runs = [0] * (len(expansion) + 1)
+    include: list[tuple[int, bool, int]] = []
+    nones = 0
+    for i, sym in enumerate(expansion):
+        nones += runs[i]
+        if opts.keep_all_tokens or not (sym.is_term and sym.filter_out):
+            include.append((i, not sym.is_term and sym.name.startswith("_"), nones))
+            nones = 0
+    trailing = nones + runs[len(expansion)]
+    trivial = len(include) == len(expansion) and not trailing and not any(
+        splice or before for _, splice, before in include)
+    origin = rule.origin.name
+    splice = origin.startswith("_")
+    name = rule.alias or origin
+    callback = None if splice else getattr(builder, name, None)
+    inline_single = bool(opts.expand1) and not rule.alias
+    if callback is None and not splice and not inline_single:
+        raise RuntimeError(f"the grammar rule '{name}' has no AstBuilder callback")
+    unit = inline_single and trivial and len(expansion) == 1
+    return _Reducer(len(expansion), origin, None if trivial else tuple(include), trailing, splice,
+                    inline_single, unit, origin not in START_SYMBOLS, callback)
+
+
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    # state -> token type -> (True, next state) to shift, or (False, _Reducer) to reduce
+    actions: dict[Any, dict[str, tuple[bool, Any]]]
+    gotos: dict[Any, dict[str, Any]]  # state -> rule name -> state after reducing to it
+    start_states: dict[str, Any]
+    end_states: dict[str, Any]
+    token_re: re.Pattern[str]
+    ignore: frozenset[str]
+    keywords: dict[str, str]  # keyword -> its terminal, for words the lexer reads as NAME
+    reserved: frozenset[str]  # keyword terminals that are keywords in every parser state
+    # (state below, top state, token type) -> top state after the unit reductions done there
+    units: dict[tuple[Any, Any, str], Any]
+
+
+def _pattern_sort_key(t: Any) -> tuple[int, int, int, str]:
+    return (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name)
+
+
+@cache
+def _tables() -> _Tables:
+    lark = lark_parser()
+    builder = AstBuilder()
+    conf = lark.parse_interactive("", start="rule").parser_state.parse_conf
+    reducers: dict[int, _Reducer] = {}
+    actions: dict[Any, dict[str, tuple[bool, Any]]] = {}
+    gotos: dict[Any, dict[str, Any]] = {}
+    for state, row in conf.states.items():
+        actions[state], gotos[state] = {}, {}
+        for symbol, (action, arg) in row.items():
+            if action is Shift:
+                if symbol.isupper() or symbol == "$END":
+                    actions[state][symbol] = (True, arg)
+                else:
+                    gotos[state][symbol] = arg
+            else:
+                if id(arg) not in reducers:
+                    reducers[id(arg)] = _reducer(arg, builder)
+                actions[state][symbol] = (False, reducers[id(arg)])
+    name_re = re.compile(next(t for t in lark.terminals if t.name == "NAME").pattern.to_regexp(),
+                         re.ASCII)
+    keywords: dict[str, str] = {}
+    patterns = []
+    # Alternatives in lark's order, so that the first one that matches is the one lark picks.
+    for t in sorted(lark.terminals, key=_pattern_sort_key):
+        if isinstance(t.pattern, PatternStr) and name_re.fullmatch(t.pattern.value):
+            keywords[t.pattern.value.lower()] = t.name
+        else:
+            patterns.append(f"(?P<{t.name}>{t.pattern.to_regexp()})")
+    return _Tables(
+        actions=actions,
+        gotos=gotos,
+        start_states=dict(conf.parse_table.start_states),
+        end_states=dict(conf.parse_table.end_states),
+        token_re=re.compile("|".join(patterns), re.ASCII),
+        ignore=frozenset(lark.lexer_conf.ignore),
+        keywords=keywords,
+        reserved=frozenset(lark.options.postlex.always_accept) - {"NAME"},
+        units={},
+    )
+
+
+def _after_units(actions: dict[Any, dict[str, tuple[bool, Any]]], gotos: dict[Any, dict[str, Any]],
+                 below: Any, top: Any, kind: str) -> Any:
+    """Run the unit reductions that ``kind`` causes on ``top`` (standing on ``below``): each
+    replaces the top state by a goto from ``below``, so the outcome depends on these three only."""
+    while True:
+        action = actions[top].get(kind)
+        if action is None or action[0] or not action[1].unit:
+            return top
+        top = gotos[below][action[1].origin]
+
+
+def _too_deep(start: int, end: int, what: str) -> _Stop:
+    return _Stop(ast.Span(start, end), "E205", f"{what} nested more than {MAX_NESTING} deep",
+                 "split the condition into simpler parts")
+
+
+def _read(text: str, start: Start) -> Any:
+    """Parse ``text`` from ``start`` with the LALR table; raise ``_Stop`` when it cannot.
+
+    The value, span and depth stacks run beside the state stack; a unit reduction (``?sum:
+    product``), most of the reductions of a rule, only changes the state.
+    """
+    t = _tables()
+    actions, gotos, keywords, reserved, units = t.actions, t.gotos, t.keywords, t.reserved, t.units
+    match, ignore = t.token_re.match, t.ignore
+    end_state = t.end_states[start]
+    state_stack = [t.start_states[start]]
+    values: list[Any] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    depths: list[int] = []
+    pos, size, parens = 0, len(text), 0
+    while True:
+        if pos < size:
+            m = match(text, pos)
+            if m is None:
+                raise _Stop()
+            kind = m.lastgroup or ""
+            tok_start, pos = pos, m.end()
+            if kind in ignore:
+                continue
+            value = m.group()
+            if kind == "NAME":
+                keyword = keywords.get(value.lower())
+                if keyword is not None and (keyword in reserved or keyword in actions[state_stack[-1]]):
+                    kind = keyword
+            elif kind == "_LPAR":
+                parens += 1
+                if parens > MAX_NESTING:
+                    raise _too_deep(tok_start, pos, "parentheses")
+            elif kind == "_RPAR":
+                parens -= 1
+        else:
+            kind, value, tok_start = "$END", "", size
+        while True:
+            action = actions[state_stack[-1]].get(kind)
+            if action is None:
+                raise _Stop()
+            shift, arg = action
+            if shift:
+                state_stack.append(arg)
+                values.append(_Tok(kind, value, tok_start, pos))
+                starts.append(tok_start)
+                ends.append(pos)
+                depths.append(0)
+                break
+            r: _Reducer = arg
+            if r.unit:
+                below = state_stack[-2]
+                key = (below, state_stack[-1], kind)
+                top = units.get(key)
+                if top is None:
+                    top = units[key] = _after_units(actions, gotos, below, state_stack[-1], kind)
+                state_stack[-1] = top
+                if top == end_state and kind == "$END":
+                    return values[-1]
+                continue
+            n = r.size
+            children = values[-n:]
+            span_start, span_end = starts[-n], ends[-1]
+            depth = max(depths[-n:])
+            del state_stack[-n:], values[-n:], starts[-n:], ends[-n:], depths[-n:]
+            if r.include is not None:
+                filtered: list[Any] = []
+                for i, splice, nones_before in r.include:
+                    if nones_before:
+                        filtered.extend([None] * nones_before)
+                    if splice:
+                        filtered.extend(children[i])
+                    else:
+                        filtered.append(children[i])
+                if r.trailing_nones:
+                    filtered.extend([None] * r.trailing_nones)
+                children = filtered
+            if r.splice:
+                result: Any = _Splice(children)
+            elif r.inline_single and len(children) == 1:
+                result = children[0]
+            else:
+                depth += r.deepens
+                if depth > MAX_NESTING:
+                    raise _too_deep(span_start, span_end, "expression")
+                assert r.callback is not None
+                try:
+                    result = r.callback(ast.Span(span_start, span_end), children)
+                except SyntaxProblem as e:
+                    raise _Stop(e.span, "E201", e.message, e.hint) from None
+            goto = gotos[state_stack[-1]][r.origin]
+            state_stack.append(goto)
+            values.append(result)
+            starts.append(span_start)
+            ends.append(span_end)
+            depths.append(depth)
+            if goto == end_state and kind == "$END":
+                return result
+
+
+# --- the public API ---------------------------------------------------------------------------
+
+
+def parse(source: Source, start: Start) -> ParseResult:
+    """Parse ``source.text`` as a one-line rule, a condition or a list of actions.
+
+    Never raises on any text: a problem comes back as exactly one diagnostic (E201 syntax,
+    E204 unknown action, E205 nested too deeply) placed in the file through ``source``.
+    """
+    text = source.text
+    if len(text) > MAX_LENGTH:
+        return ParseResult(None, (_too_long(source),))
+    try:
+        return ParseResult(_read(text, start))
+    except _Stop as stop:
+        if stop.span is not None:
+            return ParseResult(None, (in_source(stop.code, Severity.ERROR, source, stop.span.start,
+                                                stop.span.end, stop.message, stop.hint),))
+    err: SyntaxReport = describe(lark_parser(), text, start)
+    return ParseResult(None, (in_source(err.code, Severity.ERROR, source, err.start, err.end,
+                                        err.message, err.hint),))
+
+
+def _too_long(source: Source) -> Diagnostic:
+    """E205 at the first parenthesis nested too deep, if any; else E201 for the length."""
+    depth = 0
+    for m in _PARENTHESIS.finditer(source.text):
+        depth += 1 if m.group() == "(" else -1
+        if depth > MAX_NESTING:
+            stop = _too_deep(m.start(), m.end(), "parentheses")
+            return in_source(stop.code, Severity.ERROR, source, m.start(), m.end(), stop.message,
+                             stop.hint)
+    return in_source("E201", Severity.ERROR, source, MAX_LENGTH, len(source.text),
+                     f"rule text too long ({len(source.text)} characters, at most {MAX_LENGTH})",
+                     "split it into several rules")
+
+
+_PARENTHESIS = re.compile(r"[()]")
+
+
+def parse_with_lark(text: str, start: Start) -> Node:
+    """The reference reading: ``Lark.parse`` and a ``Transformer`` over its tree.
+
+    Raises lark's ``UnexpectedInput`` or ``SyntaxProblem``, and recurses as deep as the text
+    nests: for tests that compare it with ``parse``, not for production.
+    """
+    tree = lark_parser().parse(text, start=start)
+    return TreeToAst(AstBuilder()).build(tree)  # type: ignore[no-any-return]
+
+
+_DURATION = re.compile(r"\s*([0-9]+)([smhdwM])\s*", re.ASCII)
+_ALIAS = {"D": ast.Duration(1, "d"), "W": ast.Duration(1, "w")}
+_TIME = re.compile(r"\s*([0-9]{1,2}):([0-9]{2})\s*", re.ASCII)
+
+
+def parse_duration(text: str) -> ast.Duration | None:
+    """A duration or timeframe written alone (``cooldown: 15m``, ``every: 1h``, ``timeframe: D``).
+
+    Units are case-sensitive (``m`` minutes, ``M`` months); Bybit's ``D`` and ``W`` read as
+    ``1d`` and ``1w``. None when ``text`` is not one.
+    """
+    alias = _ALIAS.get(text.strip())
+    if alias is not None:
+        return alias
+    m = _DURATION.fullmatch(text)
+    return ast.Duration(int(m.group(1)), m.group(2)) if m else None
+
+
+def parse_time_of_day(text: str) -> ast.TimeOfDay | None:
+    """``HH:MM`` between 00:00 and 23:59 (``at: "08:00"``); None otherwise."""
+    m = _TIME.fullmatch(text)
+    if not m:
+        return None
+    hour, minute = int(m.group(1)), int(m.group(2))
+    if hour > 23 or minute > 59:
+        return None
+    return ast.TimeOfDay(hour, minute)

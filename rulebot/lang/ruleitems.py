@@ -1,0 +1,250 @@
+"""The items of ``rules:``: each becomes a ``Rule`` whose texts are ``Source`` objects mapped into
+the YAML file, with ``${param}`` substituted and YAML's traps (``: `` and `` #`` in unquoted text)
+reported in the author's words."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping, Protocol
+
+import yaml
+
+from rulebot.lang import filemodel as fm
+from rulebot.lang import values
+from rulebot.lang.diagnostics import Severity
+from rulebot.lang.scalarmap import LineIndex, scalar_segments
+from rulebot.lang.source import Location, Source
+from rulebot.lang.yamlnodes import TEXT_KEYS, SpanTable
+
+_PARAM = re.compile(r"\$\{([^{}\n]*)\}")
+_COMMENT_AFTER = re.compile(r"[ \t]+#")
+# Words and signs after which rule text cannot end: a ` #` right after them cut the text short.
+_CUT_END = re.compile(
+    r"(?:(?<![\w.])(?:and|or|not|then|when|crosses|above|below|between|is|in|limit|tp|sl|trail|"
+    r"notify|tag|expire|buy|sell|set)|[<>=!+\-*/,(\[])$", re.IGNORECASE)
+_WORD_WHEN = re.compile(r"\bwhen\b", re.IGNORECASE)
+_WORD_THEN = re.compile(r"\bthen\b", re.IGNORECASE)
+_SCHEDULE_KEYS = ("cooldown", "every", "cron", "at")
+
+
+class Host(Protocol):
+    """What the rule builder needs from the loader of the file."""
+
+    text: str
+    file: str
+    index: LineIndex
+
+    def report(self, code: str, span: fm.Span, message: str, hint: str = "",
+               severity: Severity = Severity.ERROR) -> None: ...
+
+    def span(self, node: yaml.Node) -> fm.Span: ...
+
+    def pairs(self, node: yaml.MappingNode, where: str) -> dict[str, tuple[yaml.Node, yaml.Node]]: ...
+
+    def value(self, node: yaml.Node, as_text: bool, depth: int) -> Any: ...
+
+    def validate(self, model: type[fm.BaseModel], partial: type[fm.BaseModel], data: dict[str, Any],
+                 node: yaml.MappingNode, head: fm.Span, where: str,
+                 missing_hints: Mapping[str, str] | None = None) -> Any: ...
+
+
+class RuleBuilder:
+    """Turns the nodes of ``rules:`` into ``Rule``s, reporting through ``host``."""
+
+    def __init__(self, host: Host, params: Mapping[str, fm.Param], invalid_params: set[str]) -> None:
+        self.host = host
+        self.params = params
+        self.invalid_params = invalid_params
+
+    def build(self, items: list[yaml.Node]) -> tuple[fm.Rule, ...]:
+        """One ``Rule`` per readable item, in file order; reports duplicate names."""
+        rules: list[fm.Rule] = []
+        seen: dict[str, fm.Rule] = {}
+        for index, node in enumerate(items):
+            rule = self._mapping(index, node) if isinstance(node, yaml.MappingNode) else self._other(index, node)
+            if rule is None:
+                continue
+            first = seen.get(rule.name)
+            if first is not None:
+                hint = f"the first rule named so is on line {first.span.start.line}; names must be unique in a file"
+                self.host.report("E111", rule.name_span or rule.span, f"a second rule is named '{rule.name}'", hint)
+            else:
+                seen[rule.name] = rule
+            rules.append(rule)
+        return tuple(rules)
+
+    def _other(self, index: int, node: yaml.Node) -> fm.Rule | None:
+        number = index + 1
+        if not isinstance(node, yaml.ScalarNode):
+            self.host.report("E104", self.host.span(node), f"rule {number} must be rule text or a mapping, found a list",
+                             "write '- when ... then ...' or a mapping with 'when:' and 'then:'")
+            return None
+        if node.tag == "tag:yaml.org,2002:null" or not node.value.strip():
+            self.host.report("E104", self._item_span(node), f"rule {number} is empty",
+                             "write the rule after '- ', or remove the empty item")
+            return None
+        uses: list[fm.ParamUse] = []
+        template = self.text_source(node, "line")
+        line = self._substitute("line", template, uses)
+        return fm.Rule(index=index, name=f"rule {number}", name_span=None, span=self.host.span(node), line=line,
+                       templates={"line": template}, param_uses=tuple(uses))
+
+    def _mapping(self, index: int, node: yaml.MappingNode) -> fm.Rule | None:
+        host = self.host
+        pairs = host.pairs(node, f"rule {index + 1}")
+        if not pairs:
+            host.report("E104", host.span(node), f"rule {index + 1} is empty",
+                        "write 'when:' and 'then:' in it, or remove it")
+            return None
+        if self._read_as_mapping(index, pairs):
+            return None
+        data = {key: host.value(value, key in TEXT_KEYS, 3) for key, (_, value) in pairs.items()}
+        named = isinstance(data.get("name"), str) and data["name"].strip() != ""
+        where = f"rule '{data['name'].strip()}'" if named else f"rule {index + 1}"
+        head = host.span(pairs["name"][1]) if named else host.span(next(iter(pairs.values()))[0])
+        uses: list[fm.ParamUse] = []
+        for key in _SCHEDULE_KEYS:
+            if key in pairs:
+                undeclared = sum(not use.declared for use in uses)
+                data[key] = self._substitute_value(data[key], pairs[key][1], key, uses)
+                if sum(not use.declared for use in uses) > undeclared:
+                    del data[key]  # already reported as E112; reading the value would only repeat it
+        when = data.get("when")
+        hints = {"then": "the `then` part is inside `when`: put it on its own line as 'then: ...'"} \
+            if isinstance(when, str) and _WORD_THEN.search(when) else None
+        model = host.validate(fm.RuleItemModel, fm.PartialRuleItemModel, data, node, head, where, hints)
+        if model is None:
+            return None
+        then_node = pairs["then"][1] if "then" in pairs else None
+        if isinstance(then_node, yaml.ScalarNode) and then_node.tag == "tag:yaml.org,2002:null":
+            host.report("E106", host.span(pairs["then"][0]), f"the `then` of {where} is empty",
+                        "write the actions after 'then:', e.g. 'then: close market'")
+        if model.name is not None and not model.name.strip():
+            host.report("E108", host.span(pairs["name"][1]), "`name` is empty",
+                        "give the rule a name, or remove the line to use the default")
+        texts: dict[str, Source] = {}
+        sources: dict[str, Source | None] = {"when": None, "then": None}
+        for key in ("when", "then"):
+            if isinstance(getattr(model, key), str):
+                texts[key] = self.text_source(pairs[key][1], key)
+                sources[key] = self._substitute(key, texts[key], uses)
+        return fm.Rule(
+            index=index, name=model.name.strip() if named else f"rule {index + 1}",
+            name_span=host.span(pairs["name"][1]) if named else None, span=head,
+            when=sources["when"], then=sources["then"], templates=texts, param_uses=tuple(uses),
+            cooldown=model.cooldown, every=model.every, at=model.at, cron=model.cron, trigger=model.trigger,
+            enabled=model.enabled, priority=model.priority,
+            key_spans=SpanTable(host.index, {key: k for key, (k, _) in pairs.items()}),
+            value_spans=SpanTable(host.index, {key: v for key, (_, v) in pairs.items()}))
+
+    def _read_as_mapping(self, index: int, pairs: dict[str, tuple[yaml.Node, yaml.Node]]) -> bool:
+        """E109: an unquoted rule with ': ' in it, which YAML read as a mapping (``when x: y``)."""
+        for key, (key_node, value_node) in pairs.items():
+            if key not in fm.RULE_KEYS and key.strip().lower().startswith(("when ", "then ")):
+                text = self.host.text
+                written = text[key_node.start_mark.index:value_node.end_mark.index]
+                if "\n" in written or not isinstance(value_node, yaml.ScalarNode):
+                    written = key + ": …"
+                quoted = "'" + written.replace("'", "''") + "'"
+                self.host.report("E109", self.host.span(key_node),
+                                 f"YAML read rule {index + 1} as a mapping because of the ': ' in it",
+                                 f"quote the whole rule: - {quoted}")
+                return True
+        return False
+
+    def text_source(self, node: yaml.ScalarNode, field: str, rule_text: bool = True) -> Source:
+        """The node's value with the file position of each character; for rule text, warns when ` #` cut it short."""
+        host = self.host
+        start, end = node.start_mark.index, node.end_mark.index
+        mapped = scalar_segments(host.text, start, end, node.style, node.value)
+        if mapped is None:
+            # A construct the scanner does not follow: every character points at the value's start.
+            first = host.index.location(start)
+            positions = [first] * (len(node.value) + 1)
+        else:
+            segments, content_end = mapped
+            positions = host.index.locations(segments)
+            positions.append(host.index.location(content_end))
+        if rule_text and not node.style:
+            self._check_comment(node, field)
+        return Source(host.file, node.value, tuple(positions))
+
+    def _check_comment(self, node: yaml.ScalarNode, field: str) -> None:
+        """W107: an unquoted rule text that YAML cut at ' #', when what is left cannot be a whole rule."""
+        text = self.host.text
+        end = node.end_mark.index
+        line_end = text.find("\n", end)
+        rest = text[end:line_end if line_end >= 0 else len(text)]
+        match = _COMMENT_AFTER.match(rest)
+        if match is None:
+            return
+        comment = rest[match.end() - 1:].rstrip()
+        kept = node.value.rstrip()
+        cut = bool(_CUT_END.search(kept)) or kept.count('"') % 2 == 1 \
+            or kept.count("(") > kept.count(")") or kept.count("[") > kept.count("]") \
+            or (field == "line" and _WORD_WHEN.search(kept) is not None
+                and _WORD_THEN.search(kept) is None and _WORD_THEN.search(comment) is not None)
+        if not cut:
+            return
+        hash_at = end + match.end() - 1
+        span = fm.Span(self.host.index.location(hash_at), self.host.index.location(hash_at + len(comment)))
+        hint = "quote the whole text, e.g. " + \
+            ("'" + (kept + rest).rstrip().replace("'", "''") + "'" if "\n" not in node.value else "with '...'")
+        self.host.report("W107", span, "YAML reads ' #' as the start of a comment, which cuts this rule text short",
+                         hint, Severity.WARNING)
+
+    def _substitute(self, field: str, template: Source, uses: list[fm.ParamUse]) -> Source:
+        """``template`` with each ``${name}`` replaced by the parameter's text, mapped to the ``${``."""
+        text = template.text
+        if "${" not in text:
+            return template
+        pieces: list[str] = []
+        positions: list[Location] = []
+        last = 0
+        for match in _PARAM.finditer(text):
+            name = match.group(1).strip()
+            pieces.append(text[last:match.start()])
+            positions.extend(template.positions[last:match.start()])
+            param = self.params.get(name)
+            if param is not None:
+                value = param.text
+            else:
+                value = match.group(0)
+                if name not in self.invalid_params:
+                    self._undeclared(template, match.start(), match.end(), name)
+            uses.append(fm.ParamUse(field, name, match.start(), match.end(), param is not None))
+            pieces.append(value)
+            positions.extend([template.positions[match.start()]] * len(value))
+            last = match.end()
+        pieces.append(text[last:])
+        positions.extend(template.positions[last:])
+        return Source(template.file, "".join(pieces), tuple(positions))
+
+    def _undeclared(self, source: Source, start: int, end: int, name: str) -> None:
+        if name.isidentifier():
+            message = f"the parameter '{name}' is not declared"
+            hint = values.suggest(name, list(self.params)) or f"declare it under 'params:', e.g. params: {{{name}: 30}}"
+        else:
+            message = f"{values.shown(source.text[start:end])} is not a parameter reference"
+            hint = "write ${name} with a declared parameter name"
+        last = source.location(end - 1)
+        self.host.report("E112", fm.Span(source.location(start), Location(last.line, last.column + 1)), message, hint)
+
+    def _substitute_value(self, value: Any, node: yaml.Node, field: str, uses: list[fm.ParamUse]) -> Any:
+        """``${name}`` in a schedule value (``cooldown: ${cd}``), substituted before validation."""
+        if isinstance(value, str) and "${" in value and isinstance(node, yaml.ScalarNode):
+            return self._substitute(field, self.text_source(node, field, rule_text=False), uses).text
+        if isinstance(value, list) and isinstance(node, yaml.SequenceNode):
+            return [self._substitute_value(v, n, field, uses) for v, n in zip(value, node.value)]
+        return value
+
+    def _item_span(self, node: yaml.Node) -> fm.Span:
+        # An empty item's node has no width; point at the '- ' before it.
+        text = self.host.text
+        at = node.start_mark.index
+        dash = text.rfind("-", 0, at + 1)
+        if dash >= 0 and text[dash:at].strip(" -\t") == "":
+            at = dash
+        start = self.host.index.location(at)
+        return fm.Span(start, Location(start.line, start.column + 1))
+

@@ -1,0 +1,124 @@
+"""Rule-safety warnings (W1xx): rules that may misbehave although they are valid.
+
+W101 unguarded-order-rule, W102 no-max-position, W103 conflicting-rules, W104
+condition-never-true, W105 stop-beyond-liquidation, W106 close-when-flat. Each is conservative:
+it warns only on what interval reasoning (``intervals.py``) proves or the rule text shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rulebot.lang import ast as A
+from rulebot.lang.intervals import Analyzer, Disjuncts, overlap, requires_flat
+from rulebot.lang.report import Reporter
+from rulebot.lang.vocabulary import POSITION_GUARD_FIELDS
+
+MAINTENANCE_MARGIN = 0.005
+"""Maintenance margin rate assumed for the liquidation distance (Bybit's lowest tier is 0.5%)."""
+
+
+def opening_orders(actions: Sequence[A.Action]) -> list[A.Order]:
+    """The buy and sell orders that may open or grow a position (not ``reduce only``)."""
+    return [a for a in actions if isinstance(a, A.Order)
+            and not any(o.kind == "reduce_only" for o in a.options)]
+
+
+def order_span(order: A.Order) -> A.Span:
+    """``buy 0.01`` of ``buy 0.01 limit bid1 tp 2%``: the side and size, where a warning about the order points."""
+    end = order.quantity.span.end or order.quantity.amount.span.end
+    return A.Span(order.span.start, end) if end > order.span.start else order.span
+
+
+def never_true(cond: A.Expr, an: Analyzer, rep: Reporter) -> Disjuncts:
+    """W104 on the smallest part of the condition proved never true (and on dead parts of an
+    ``or``); returns the condition's disjuncts."""
+    _locate(cond, an, rep, whole=True)
+    return an.disjuncts(cond)
+
+
+def _locate(e: A.Expr, an: Analyzer, rep: Reporter, whole: bool) -> None:
+    an.conflicts.clear()
+    if an.disjuncts(e) == ():
+        conflicts = list(an.conflicts)
+        if isinstance(e, A.And):
+            for operand in e.operands:
+                if an.disjuncts(operand) == ():
+                    _locate(operand, an, rep, whole)
+                    return
+        if isinstance(e, A.For):
+            _locate(e.condition, an, rep, whole)
+            return
+        hint = conflicts[0].hint(rep.text) if conflicts and not isinstance(e, A.Or) \
+            else "none of its alternatives can be true"
+        message = "this condition can never be true" if whole else "this part of the condition can never be true"
+        rep.warning("W104", e.span, message, hint=hint, label="never true")
+        return
+    if isinstance(e, (A.And, A.Or)):
+        for operand in e.operands:
+            _locate(operand, an, rep, whole=False)
+    elif isinstance(e, A.For):
+        _locate(e.condition, an, rep, whole=False)
+
+
+def unguarded(actions: Sequence[A.Action], reads_names: Sequence[str], cooldown_s: int | None,
+              scheduled: bool, has_condition: bool, rep: Reporter) -> None:
+    """W101: a streamed rule that opens positions with no position/order guard and no cooldown."""
+    orders = opening_orders(actions)
+    if scheduled or not has_condition or not orders or (cooldown_s or 0) > 0:
+        return
+    if any(name in POSITION_GUARD_FIELDS for name in reads_names):
+        return
+    rep.warning("W101", order_span(orders[0]),
+                "this rule places orders with no position or order guard and no cooldown",
+                hint="add 'and position == 0' (or 'open_orders == 0') to its condition, or a cooldown",
+                label="may fire again and again")
+
+
+def close_when_flat(actions: Sequence[A.Action], facts: Disjuncts, rep: Reporter) -> None:
+    """W106: ``close`` in a rule that only fires when flat."""
+    if not requires_flat(facts):
+        return
+    for action in actions:
+        if isinstance(action, A.Close):
+            rep.warning("W106", action.span, "'close' in a rule whose condition requires a flat position",
+                        hint="there is nothing to close when the position is flat; "
+                             "did you mean 'position != 0'?", label="nothing to close")
+
+
+def stops_beyond_liquidation(actions: Sequence[A.Action], leverage: float | None, spot: bool,
+                             rep: Reporter) -> None:
+    """W105: a percent ``sl`` or ``trail`` at least as wide as the liquidation distance."""
+    if spot:
+        return
+    for action in actions:
+        if isinstance(action, A.SetSetting) and action.setting == "leverage":
+            leverage = action.value.value if isinstance(action.value, A.Number) else None
+            continue
+        if leverage is None or leverage < 1:
+            continue
+        stops: list[tuple[str, A.Expr | None]] = []
+        if isinstance(action, A.Order):
+            stops = [(o.kind, o.value) for o in action.options if o.kind in ("sl", "trail")]
+        elif isinstance(action, A.SetSetting) and action.setting in ("sl", "trail"):
+            stops = [(action.setting, action.value)]
+        distance = 1.0 / leverage - MAINTENANCE_MARGIN
+        for kind, value in stops:
+            if isinstance(value, A.Percent) and distance > 0 and distance <= value.fraction < 1:
+                what = "stop loss" if kind == "sl" else "trailing stop"
+                rep.warning("W105", value.span,
+                            f"{what} {value.text}% is beyond the liquidation distance at {leverage:g}x leverage "
+                            f"(about {distance * 100:.3g}%)",
+                            hint="the position would be liquidated before the stop triggers; "
+                                 "use a tighter stop or a lower leverage", label="beyond liquidation")
+
+
+def sides(actions: Sequence[A.Action]) -> frozenset[str]:
+    """The sides (``buy``, ``sell``) of a rule's opening orders."""
+    return frozenset(o.side for o in opening_orders(actions))
+
+
+def conflicting(facts_a: Disjuncts, facts_b: Disjuncts, sides_a: frozenset[str], sides_b: frozenset[str]) -> bool:
+    """W103's test: opposite opening orders and conditions not proved exclusive."""
+    opposite = ("buy" in sides_a and "sell" in sides_b) or ("sell" in sides_a and "buy" in sides_b)
+    return opposite and overlap(facts_a, facts_b)

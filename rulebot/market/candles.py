@@ -1,0 +1,242 @@
+"""Candles per symbol and timeframe: closed bars in a bounded ring, the forming bar apart.
+
+A `CandleSeries` is fed either kline events (only a ``confirm``-ed kline closes a bar; an
+unconfirmed one is the forming bar) or, through an aggregator, the closed bars of a lower
+timeframe of the same symbol (1m -> 5m, 15m, 1h, 4h, 1d ...). Aggregated bars start at
+UTC epoch multiples; a higher bar closes when the lower bar that ends its interval closes,
+or, after a gap, when a lower bar of a later interval arrives. The very first aggregated
+bar is dropped if the lower bars started in the middle of it (it would be partial).
+
+Out-of-order and duplicate klines are ignored and counted. A bar with a NaN, zero or
+negative price, negative volume, or a high/low that does not contain open and close is
+kept in the history (time goes on) but its values are unknown (NaN).
+
+History is not gap-filled: ``close[1]`` is the previous bar received.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+from rulebot.market.anomalies import Anomaly, AnomalyLog
+from rulebot.market.indicator_spec import IndicatorSpec
+from rulebot.market.indicators import IndicatorCache, IndicatorHandle
+from rulebot.market.series import CandleArrays
+from rulebot.market.timeframes import check_aggregation, timeframe_ms
+from rulebot.model.events import KlineUpdate
+
+NAN = math.nan
+
+
+class CandleField(IntEnum):
+    """The candle fields of LANGUAGE.md §3, as indices into `CandleSeries.at`."""
+
+    OPEN = 0
+    HIGH = 1
+    LOW = 2
+    CLOSE = 3
+    VOLUME = 4
+
+
+def bar_is_valid(o: float, h: float, lo: float, c: float, v: float) -> bool:
+    """True when a bar's values can be trusted (finite, positive prices, consistent range)."""
+    if not (math.isfinite(o) and math.isfinite(h) and math.isfinite(lo) and math.isfinite(c) and math.isfinite(v)):
+        return False
+    return lo > 0 and v >= 0 and lo <= o <= h and lo <= c <= h
+
+
+@dataclass(slots=True)
+class FormingBar:
+    """The bar in progress, as the last unconfirmed kline showed it."""
+
+    start_ms: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    ts_event_ms: int
+
+
+class CandleSeries:
+    """Closed bars of one symbol and timeframe, with their indicator cache.
+
+    ``open high low close volume start_ms`` are the last closed bar's (NaN / -1 before the
+    first); ``at(field, n)`` reads ``n`` bars back.
+    """
+
+    __slots__ = (
+        "symbol", "timeframe", "tf_ms", "capacity", "count", "forming", "indicators",
+        "open", "high", "low", "close", "volume", "start_ms",
+        "_data", "_starts", "_pos", "_children", "_anomalies",
+    )
+
+    def __init__(self, symbol: str, timeframe: str, capacity: int, anomalies: AnomalyLog) -> None:
+        if capacity < 1:
+            raise ValueError(f"candle history must keep at least 1 bar, got {capacity}")
+        self.symbol = symbol
+        self.timeframe = timeframe
+        self.tf_ms = timeframe_ms(timeframe)
+        self.capacity = capacity
+        self.count = 0
+        self.forming: FormingBar | None = None
+        self.indicators = IndicatorCache(timeframe)
+        self.open = self.high = self.low = self.close = self.volume = NAN
+        self.start_ms = -1
+        self._data = np.full((5, 2 * capacity), NAN)
+        self._starts = np.full(2 * capacity, -1, dtype=np.int64)
+        self._pos = 0
+        self._children: list[_Aggregator] = []
+        self._anomalies = anomalies
+
+    def at(self, field: CandleField, back: int = 0) -> float:
+        """``field`` of the bar ``back`` closed bars ago; NaN before the history kept."""
+        if back >= self.count or back >= self.capacity or back < 0:
+            return NAN
+        return float(self._data[field, self._pos - 1 - back + self.capacity])
+
+    def start_at(self, back: int = 0) -> int:
+        """Open time (ms) of the bar ``back`` closed bars ago; -1 before the history kept."""
+        if back >= self.count or back >= self.capacity or back < 0:
+            return -1
+        return int(self._starts[self._pos - 1 - back + self.capacity])
+
+    def arrays(self) -> CandleArrays:
+        """The closed bars kept, oldest first (copies)."""
+        kept = min(self.count, self.capacity)
+        lo = self._pos + self.capacity - kept
+        d = self._data[:, lo : lo + kept].copy()
+        return CandleArrays(d[0], d[1], d[2], d[3], d[4])
+
+    def starts(self) -> np.ndarray:
+        """Open times (ms) of the closed bars kept, oldest first."""
+        kept = min(self.count, self.capacity)
+        lo = self._pos + self.capacity - kept
+        return self._starts[lo : lo + kept].copy()
+
+    def indicator(self, spec: IndicatorSpec, lookback: int = 1) -> IndicatorHandle:
+        """The handle of an indicator on this series (fed the bars kept, if new)."""
+        return self.indicators.require(spec, lookback, self.arrays() if self.count else None)
+
+    def on_kline(self, k: KlineUpdate) -> list[CandleSeries]:
+        """Apply a kline; return the series whose bar closed (this one, then aggregates)."""
+        if self.count and k.start_ms <= self.start_ms:
+            kind = Anomaly.DUPLICATE_BAR if k.start_ms == self.start_ms else Anomaly.OUT_OF_ORDER_BAR
+            self._anomalies.record(kind, f"symbol={self.symbol} tf={self.timeframe} start_ms={k.start_ms}")
+            return []
+        forming = self.forming
+        if forming is not None:
+            if k.start_ms < forming.start_ms or (k.start_ms == forming.start_ms and k.ts_event_ms < forming.ts_event_ms):
+                self._anomalies.record(
+                    Anomaly.OUT_OF_ORDER_BAR, f"symbol={self.symbol} tf={self.timeframe} start_ms={k.start_ms}"
+                )
+                return []
+            if k.start_ms > forming.start_ms:
+                self._anomalies.record(
+                    Anomaly.MISSED_CONFIRM, f"symbol={self.symbol} tf={self.timeframe} start_ms={forming.start_ms}"
+                )
+        if k.confirm:
+            self.forming = None
+            return self.append_closed(k.start_ms, k.open, k.high, k.low, k.close, k.volume)
+        self.forming = FormingBar(k.start_ms, k.open, k.high, k.low, k.close, k.volume, k.ts_event_ms)
+        return []
+
+    def append_closed(self, start_ms: int, o: float, h: float, lo: float, c: float, v: float) -> list[CandleSeries]:
+        """Record a closed bar; update indicators and aggregates; return the series that closed.
+
+        Bars must come in time order (`on_kline` checks it for klines).
+        """
+        valid = bar_is_valid(o, h, lo, c, v)
+        if not valid:
+            self._anomalies.record(
+                Anomaly.INVALID_BAR,
+                f"symbol={self.symbol} tf={self.timeframe} start_ms={start_ms} ohlcv=({o}, {h}, {lo}, {c}, {v})",
+            )
+            o = h = lo = c = v = NAN
+        i = self._pos
+        cap = self.capacity
+        data = self._data
+        data[0, i] = data[0, i + cap] = o
+        data[1, i] = data[1, i + cap] = h
+        data[2, i] = data[2, i + cap] = lo
+        data[3, i] = data[3, i + cap] = c
+        data[4, i] = data[4, i + cap] = v
+        self._starts[i] = self._starts[i + cap] = start_ms
+        self._pos = i + 1 if i + 1 < cap else 0
+        self.count += 1
+        self.open, self.high, self.low, self.close, self.volume = o, h, lo, c, v
+        self.start_ms = start_ms
+        self.indicators.on_bar(o, h, lo, c, v, valid)
+        closed = [self]
+        for child in self._children:
+            closed.extend(child.on_source_bar(start_ms, o, h, lo, c, v, valid))
+        return closed
+
+    def aggregate_into(self, target: CandleSeries) -> None:
+        """Feed this series' closed bars into ``target`` (a higher timeframe, same symbol)."""
+        src_ms, dst_ms = check_aggregation(self.timeframe, target.timeframe)
+        self._children.append(_Aggregator(target, src_ms, dst_ms, self._anomalies))
+
+
+class _Aggregator:
+    """Builds the bars of a higher timeframe from closed bars of a lower one."""
+
+    __slots__ = (
+        "target", "src_ms", "tf_ms", "bucket", "o", "h", "lo", "c", "v",
+        "valid", "partial", "started", "last_start", "_anomalies",
+    )
+
+    def __init__(self, target: CandleSeries, src_ms: int, tf_ms: int, anomalies: AnomalyLog) -> None:
+        self.target = target
+        self.src_ms = src_ms
+        self.tf_ms = tf_ms
+        self.bucket = -1
+        self.o = self.h = self.lo = self.c = self.v = NAN
+        self.valid = True
+        self.partial = False
+        self.started = False
+        self.last_start = -1
+        self._anomalies = anomalies
+
+    def on_source_bar(self, start: int, o: float, h: float, lo: float, c: float, v: float, valid: bool) -> list[CandleSeries]:
+        closed: list[CandleSeries] = []
+        if start <= self.last_start:
+            return closed
+        self.last_start = start
+        bucket = start - start % self.tf_ms
+        if self.bucket >= 0 and bucket != self.bucket:
+            # the lower bar that should have ended the forming bar never came (a gap)
+            closed.extend(self._close())
+        if self.bucket < 0:
+            self.bucket = bucket
+            self.partial = not self.started and start != bucket
+            self.started = True
+            self.o, self.h, self.lo, self.c, self.v = o, h, lo, c, v
+            self.valid = valid
+        elif valid and self.valid:
+            self.h = max(self.h, h)
+            self.lo = min(self.lo, lo)
+            self.c = c
+            self.v += v
+        else:
+            self.valid = False
+        if start + self.src_ms == bucket + self.tf_ms:
+            closed.extend(self._close())
+        return closed
+
+    def _close(self) -> list[CandleSeries]:
+        bucket = self.bucket
+        self.bucket = -1
+        if self.partial:
+            self._anomalies.record(
+                Anomaly.PARTIAL_BAR,
+                f"symbol={self.target.symbol} tf={self.target.timeframe} start_ms={bucket} (history began inside it)",
+            )
+            return []
+        if not self.valid:
+            return self.target.append_closed(bucket, NAN, NAN, NAN, NAN, NAN)
+        return self.target.append_closed(bucket, self.o, self.h, self.lo, self.c, self.v)

@@ -1,0 +1,221 @@
+"""`MarketState`: the engine's one view of the market, fed market events, never fetching.
+
+Per symbol it holds the live fields (from tickers, the order book and trade prints), the
+order book, and candle series per timeframe with their indicator caches. The engine calls
+``apply(event)`` for each market event and gets back what changed, as interned `Changed`
+descriptors, so it evaluates only the rules that read it.
+
+Where the live quotes come from: the ticker's bid1/ask1 until an order book snapshot has
+arrived for the symbol; from then on the book is authoritative, and a stale book makes
+``bid1``/``ask1``/sizes (and ``mid``, ``spread``) unknown until the next snapshot, whatever
+the ticker says. ``price``/``last`` is the most recent of the ticker's last price and the
+last trade print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from rulebot.market.anomalies import Anomaly, AnomalyLog
+from rulebot.market.candles import CandleSeries
+from rulebot.market.indicator_spec import IndicatorSpec
+from rulebot.market.indicators import IndicatorHandle
+from rulebot.market.live import LiveFields, TickerState
+from rulebot.market.orderbook import OrderBook
+from rulebot.market.timeframes import normalize_timeframe
+from rulebot.model.events import BookUpdate, Event, KlineUpdate, TickerUpdate, TradePrint
+
+
+class ChangeKind(str, Enum):
+    """Which kind of market fact changed, and so which rules are due."""
+
+    TICKER = "ticker"
+    BOOK = "book"
+    TRADE = "trade"
+    BAR_CLOSE = "bar_close"
+
+
+@dataclass(frozen=True, slots=True)
+class Changed:
+    """What an event changed: a kind, a symbol and, for a closed bar, its timeframe."""
+
+    kind: ChangeKind
+    symbol: str
+    timeframe: str | None = None
+
+
+class SymbolState:
+    """Everything known about one symbol."""
+
+    __slots__ = ("symbol", "live", "ticker", "book", "candles", "_changed", "_bar_closed")
+
+    def __init__(self, symbol: str, anomalies: AnomalyLog) -> None:
+        self.symbol = symbol
+        self.live = LiveFields()
+        self.ticker = TickerState()
+        self.book = OrderBook(symbol, anomalies)
+        self.candles: dict[str, CandleSeries] = {}
+        # interned answers, so applying an event allocates nothing
+        self._changed = {kind: (Changed(kind, symbol),) for kind in (ChangeKind.TICKER, ChangeKind.BOOK, ChangeKind.TRADE)}
+        self._bar_closed: dict[str, Changed] = {}
+
+    def bar_closed(self, timeframe: str) -> Changed:
+        """The interned descriptor of a bar close on ``timeframe``."""
+        found = self._bar_closed.get(timeframe)
+        if found is None:
+            found = self._bar_closed[timeframe] = Changed(ChangeKind.BAR_CLOSE, self.symbol, timeframe)
+        return found
+
+
+_NOTHING: tuple[Changed, ...] = ()
+
+
+class MarketState:
+    """The market as the engine sees it; the engine thread is its only writer."""
+
+    def __init__(self, history: int = 1000) -> None:
+        """``history``: closed bars kept per candle series (at least the largest ``[n]`` read)."""
+        self.history = history
+        self.anomalies = AnomalyLog()
+        self._symbols: dict[str, SymbolState] = {}
+
+    def symbol(self, symbol: str) -> SymbolState:
+        """The state of a symbol, created empty on first use."""
+        state = self._symbols.get(symbol)
+        if state is None:
+            state = self._symbols[symbol] = SymbolState(symbol, self.anomalies)
+        return state
+
+    def symbols(self) -> tuple[str, ...]:
+        """Symbols seen or asked for, in the order they first appeared."""
+        return tuple(self._symbols)
+
+    def live_fields(self, symbol: str) -> LiveFields:
+        """The live fields object of a symbol; the same object for the symbol's lifetime."""
+        return self.symbol(symbol).live
+
+    def order_book(self, symbol: str) -> OrderBook:
+        """The order book of a symbol."""
+        return self.symbol(symbol).book
+
+    def candles(self, symbol: str, timeframe: str, aggregate_from: str | None = None) -> CandleSeries:
+        """The candle series of a symbol and timeframe, created on first use.
+
+        ``aggregate_from``: build its bars from the closed bars of that lower timeframe
+        (created too if needed) instead of from klines of its own.
+        """
+        tf = normalize_timeframe(timeframe)
+        state = self.symbol(symbol)
+        series = state.candles.get(tf)
+        if series is None:
+            series = state.candles[tf] = CandleSeries(symbol, tf, self.history, self.anomalies)
+            if aggregate_from is not None:
+                self.candles(symbol, aggregate_from).aggregate_into(series)
+        return series
+
+    def indicator(self, symbol: str, spec: IndicatorSpec, lookback: int = 1) -> IndicatorHandle:
+        """The handle of an indicator of a symbol (on the series of ``spec.timeframe``)."""
+        return self.candles(symbol, spec.timeframe).indicator(spec, lookback)
+
+    @property
+    def anomaly_counts(self) -> Mapping[Anomaly, int]:
+        """Bad data seen so far, by kind."""
+        return self.anomalies.counts
+
+    def apply(self, event: Event) -> tuple[Changed, ...]:
+        """Update the state with a market event; return what changed (empty: nothing).
+
+        Non-market events change nothing here and return an empty tuple.
+        """
+        if isinstance(event, TickerUpdate):
+            return self._apply_ticker(event)
+        if isinstance(event, BookUpdate):
+            return self._apply_book(event)
+        if isinstance(event, TradePrint):
+            return self._apply_trade(event)
+        if isinstance(event, KlineUpdate):
+            return self._apply_kline(event)
+        return _NOTHING
+
+    def _apply_ticker(self, event: TickerUpdate) -> tuple[Changed, ...]:
+        state = self.symbol(event.symbol)
+        if not state.ticker.apply(event):
+            return _NOTHING
+        live = state.live
+        state.ticker.copy_to(live, quotes=not state.book.has_snapshot, last=event.last is not None)
+        live.ts_ms = event.ts_event_ms
+        return state._changed[ChangeKind.TICKER]
+
+    def _apply_book(self, event: BookUpdate) -> tuple[Changed, ...]:
+        state = self.symbol(event.symbol)
+        live = state.live
+        book = state.book
+        authoritative = book.has_snapshot
+        before = (live.bid1, live.bid1_size, live.ask1, live.ask1_size)
+        book.apply(event)
+        if not book.has_snapshot:
+            return _NOTHING
+        top = book.top()
+        if authoritative and _same(before, top):
+            return _NOTHING
+        live.set_quotes(top[0], top[1], top[2], top[3])
+        live.ts_ms = event.ts_event_ms
+        return state._changed[ChangeKind.BOOK]
+
+    def _apply_trade(self, event: TradePrint) -> tuple[Changed, ...]:
+        state = self.symbol(event.symbol)
+        if not event.price > 0.0:
+            self.anomalies.record(Anomaly.BAD_PRICE, f"symbol={event.symbol} trade price={event.price}")
+            return _NOTHING
+        state.live.set_last(event.price)
+        state.live.ts_ms = event.ts_event_ms
+        return state._changed[ChangeKind.TRADE]
+
+    def _apply_kline(self, event: KlineUpdate) -> tuple[Changed, ...]:
+        state = self.symbol(event.symbol)
+        series = state.candles.get(event.timeframe) or self.candles(event.symbol, event.timeframe)
+        closed = series.on_kline(event)
+        if not closed:
+            return _NOTHING
+        if len(closed) == 1:
+            return (state.bar_closed(closed[0].timeframe),)
+        # after a gap a series can close twice at once: report each series once, in order
+        seen: dict[str, Changed] = {}
+        for s in closed:
+            seen.setdefault(s.timeframe, state.bar_closed(s.timeframe))
+        return tuple(seen.values())
+
+    def load_bars(
+        self,
+        symbol: str,
+        timeframe: str,
+        start_ms: list[int],
+        open_: list[float],
+        high: list[float],
+        low: list[float],
+        close: list[float],
+        volume: list[float],
+    ) -> int:
+        """Append closed history bars (oldest first) as if their klines had been confirmed.
+
+        For the history loaded at start; aggregates and indicators advance with them.
+        Bars not later than the last one kept are skipped and counted. Returns the number
+        of bars appended.
+        """
+        series = self.candles(symbol, timeframe)
+        appended = 0
+        for bar in zip(start_ms, open_, high, low, close, volume, strict=True):
+            if series.count and bar[0] <= series.start_ms:
+                kind = Anomaly.DUPLICATE_BAR if bar[0] == series.start_ms else Anomaly.OUT_OF_ORDER_BAR
+                self.anomalies.record(kind, f"symbol={symbol} tf={series.timeframe} start_ms={bar[0]} (history)")
+                continue
+            series.append_closed(*bar)
+            appended += 1
+        return appended
+
+
+def _same(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Equal, with NaN equal to NaN (both unknown)."""
+    return all(x == y or (x != x and y != y) for x, y in zip(a, b, strict=True))
