@@ -180,9 +180,21 @@ def kline_events(series: KlineSeries) -> Iterator[KlineUpdate]:
 
 def _slot_setters() -> tuple[Callable[[object, object], None], ...] | None:
     """The slot setters of KlineUpdate in field order, if its fields are still the ones known here."""
-    known = ("symbol", "timeframe", "ts_event_ms", "ts_recv_ms", "start_ms", "open", "high", "low",
-             "close", "volume", "confirm")
-    if tuple(f.name for f in dataclasses.fields(KlineUpdate)) != known or "__slots__" not in vars(KlineUpdate):
+    known = (
+        "symbol",
+        "timeframe",
+        "ts_event_ms",
+        "ts_recv_ms",
+        "start_ms",
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "confirm",
+    )
+    fields = tuple(f.name for f in dataclasses.fields(KlineUpdate))
+    if fields != known or "__slots__" not in vars(KlineUpdate):
         return None
     return tuple(getattr(KlineUpdate, name).__set__ for name in known)
 

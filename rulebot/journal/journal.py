@@ -29,29 +29,46 @@ _FINAL = tuple(s.value for s in OrderStatus if not s.is_open)
 
 
 class Journal:
-    """The journal file (``path``), or an in-memory one (``path=None``)."""
+    """The journal file (``path``), or an in-memory one (``path=None``).
 
-    def __init__(self, path: str | Path | None, *, batch: bool = False, batch_size: int = 10_000) -> None:
+    ``read_only`` opens an existing journal for reading only (``rulebot journal`` beside a
+    running engine): no migration, no write.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None,
+        *,
+        batch: bool = False,
+        batch_size: int = 10_000,
+        read_only: bool = False,
+    ) -> None:
         self.path = Path(path) if path is not None else None
         self._batch = batch or path is None
         self._batch_size = batch_size
         self._pending = 0
         self._in_tx = False
+        if read_only and (self.path is None or not self.path.is_file()):
+            raise JournalError(f"no journal at {self.path}")
         try:
-            self._conn = sqlite3.connect(
-                ":memory:" if self.path is None else self.path, isolation_level=None, check_same_thread=False
-            )
+            if read_only and self.path is not None:
+                # A reader (``rulebot journal``) never migrates or writes a journal in use.
+                target = self.path.resolve().as_uri() + "?mode=ro"
+                self._conn = sqlite3.connect(target, uri=True, isolation_level=None, check_same_thread=False)
+            else:
+                target = ":memory:" if self.path is None else str(self.path)
+                self._conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as err:
             raise JournalError(f"cannot open the journal {self.path}: {err}") from err
         try:
-            if self.path is not None:
+            if self.path is not None and not read_only:
                 mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
                 if mode.lower() != "wal":
                     raise JournalError(f"{self.path}: SQLite refused WAL mode (got {mode})")
                 # WAL + NORMAL: a commit survives a killed process; only a power cut may lose the
                 # last transactions. A backtest journal need not survive even that.
                 self._conn.execute("PRAGMA synchronous=" + ("OFF" if batch else "NORMAL"))
-            old = migrate(self._conn, self.path)
+            old = migrate(self._conn, self.path, apply=not read_only)
         except sqlite3.DatabaseError as err:
             self._conn.close()
             raise JournalError(f"{self.path} is not a rulebot journal: {err}") from err

@@ -99,9 +99,8 @@ def select_entries(
             sql += f" LIMIT {int(limit)}"
         for row in conn.execute(sql, params):
             rowid, ts_ms, rule_name, sym = row[:4]
-            values = {
-                name: "" if value is None else str(value) for name, value in zip(source.columns, row[4:], strict=True)
-            }
+            cells = zip(source.columns, row[4:], strict=True)
+            values = {name: "" if value is None else str(value) for name, value in cells}
             entry = JournalEntry(
                 kind=source.kind,
                 ts_ms=int(ts_ms),

@@ -129,10 +129,11 @@ def current_version() -> int:
     return len(MIGRATIONS)
 
 
-def migrate(conn: sqlite3.Connection, path: Path | None) -> int:
+def migrate(conn: sqlite3.Connection, path: Path | None, *, apply: bool = True) -> int:
     """Bring the journal at ``path`` (``None``: in memory) to the current schema; returns the old version.
 
-    An existing journal at an older version is backed up to ``<file>.v<old>.bak`` first.
+    An existing journal at an older version is backed up to ``<file>.v<old>.bak`` first. With
+    ``apply=False`` an out-of-date journal is an error instead.
     """
     try:
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
@@ -146,6 +147,11 @@ def migrate(conn: sqlite3.Connection, path: Path | None) -> int:
         )
     if version == latest:
         return version
+    if not apply:
+        raise JournalError(
+            f"{path} has journal schema version {version}, this rulebot writes {latest}: "
+            "open it once for writing (start the engine) to migrate it"
+        )
     if version > 0 and path is not None:
         backup = path.with_name(f"{path.name}.v{version}.bak")
         with sqlite3.connect(backup) as copy:

@@ -13,12 +13,15 @@ from rulebot.lang import ast as A
 from rulebot.lang.expressions import ExprChecker, Value
 from rulebot.lang.kinds import Kind
 from rulebot.lang.templates import check_template
-from rulebot.lang.vocabulary import SETTING_CHOICES, SETTINGS, TIME_IN_FORCE_OPTIONS, WORD_SYNONYMS, did_you_mean
+from rulebot.lang.vocabulary import (
+    ORDER_OPTIONS,
+    SETTING_CHOICES,
+    SETTINGS,
+    TIME_IN_FORCE_OPTIONS,
+    WORD_SYNONYMS,
+    did_you_mean,
+)
 
-OPTION_WORDS = {
-    "tp": "take profit", "sl": "stop loss", "trail": "trailing stop", "post_only": "post only",
-    "ioc": "ioc", "fok": "fok", "reduce_only": "reduce only", "expire": "expire", "tag": "tag",
-}
 _SETTING_WHAT = {"mode": "position mode", "margin": "margin mode", "tpsl": "tp/sl mode"}
 
 
@@ -61,7 +64,7 @@ def _order(o: A.Order, ec: ExprChecker) -> None:
     seen: set[str] = set()
     tif: list[A.OrderOption] = []
     for opt in o.options:
-        word = OPTION_WORDS.get(opt.kind, opt.kind)
+        word = ORDER_OPTIONS.get(opt.kind, opt.kind)
         if opt.kind in seen:
             rep.error("E212", opt.span, f"'{word}' is given twice", label="given again")
             continue
@@ -69,7 +72,7 @@ def _order(o: A.Order, ec: ExprChecker) -> None:
         if opt.kind in TIME_IN_FORCE_OPTIONS:
             tif.append(opt)
             if len(tif) > 1:
-                rep.error("E212", opt.span, f"'{word}' and '{OPTION_WORDS[tif[0].kind]}' exclude each other",
+                rep.error("E212", opt.span, f"'{word}' and '{ORDER_OPTIONS[tif[0].kind]}' exclude each other",
                           hint="keep one of post only, ioc and fok")
             elif opt.kind == "post_only" and o.order_type != "limit":
                 rep.error("E212", opt.span, "'post only' needs a limit order", hint="add 'limit PRICE'")
@@ -86,14 +89,15 @@ def _order(o: A.Order, ec: ExprChecker) -> None:
                 rep.error("E301", opt.span, "'tag' needs a quoted label", hint="write 'tag \"dip buy\"'")
         elif opt.kind != "reduce_only":
             rep.error("E210", opt.span, f"unknown order option '{opt.kind}'",
-                      hint=did_you_mean(opt.kind, list(OPTION_WORDS)))
+                      hint=did_you_mean(opt.kind, list(ORDER_OPTIONS)))
 
 
 def _price(node: A.Expr, ec: ExprChecker) -> float | None:
     """Check a limit price; return it when it is a fixed number (for E306)."""
     v = ec.value(node)
     if v.kind not in (Kind.PRICE, Kind.ERROR) and not v.bare:
-        ec.rep.error("E301", node.span, f"a limit price must be a price, found {ec.rep.quoted(node)} ({v.kind.article})")
+        ec.rep.error("E301", node.span,
+                     f"a limit price must be a price, found {ec.rep.quoted(node)} ({v.kind.article})")
         return None
     if v.bare and v.const is not None:
         if v.const <= 0:
@@ -105,7 +109,7 @@ def _price(node: A.Expr, ec: ExprChecker) -> float | None:
 
 def _tp_sl(kind: str, node: A.Expr, ec: ExprChecker, side: str | None, limit: float | None) -> None:
     rep = ec.rep
-    what = OPTION_WORDS[kind]
+    what = ORDER_OPTIONS[kind]
     v = ec.value(node)
     if v.kind is Kind.PERCENT:
         if v.const is not None and not 0 < v.const < 1:

@@ -18,7 +18,6 @@ from rulebot.lang.vocabulary import (
     Param,
     did_you_mean,
     timeframe_for,
-    timeframe_letter,
 )
 
 ARG_SYNONYMS = {
@@ -39,18 +38,13 @@ class Bound:
     ok: bool
 
 
-def is_timeframe_like(node: A.Expr) -> bool:
-    """A positional argument that stands for a timeframe: a duration or ``D`` / ``W``."""
-    return isinstance(node, A.Duration) or (isinstance(node, A.Name) and timeframe_letter(node.name) is not None)
-
-
 def bind(call: A.Call, params: Sequence[Param], rep: Reporter, example: Callable[[], str],
          less_than: Sequence[tuple[str, str]] = ()) -> Bound:
     """Read the arguments of ``call`` against ``params``, reporting every problem found;
     ``example`` gives a call to show in hints (only computed when one is needed)."""
     ok = True
     positional = list(call.args)
-    tf_node: A.Expr | None = positional.pop() if positional and is_timeframe_like(positional[-1]) else None
+    tf_node: A.Expr | None = positional.pop() if positional and isinstance(positional[-1], A.Duration) else None
     if len(positional) > len(params):
         extra = positional[len(params):]
         total = len(call.args)
@@ -136,8 +130,6 @@ def _read_timeframe(node: A.Expr, name: str, rep: Reporter) -> str | None:
             rep.error("E115", node.span, f"'{node.text}' is not a Bybit timeframe",
                       hint=f"Bybit offers {TIMEFRAME_NAMES}", label="not a Bybit timeframe")
         return tf
-    if isinstance(node, A.Name) and timeframe_letter(node.name):
-        return timeframe_letter(node.name)
     rep.error("E302", node.span, f"the timeframe of '{name}' must be one such as 5m or 1h, found {rep.quoted(node)}",
               label="not a timeframe")
     return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 from lark import Token, Transformer, Tree
 from lark.exceptions import VisitError
@@ -318,7 +318,3 @@ class TreeToAst(Transformer[Token, Any]):
                 raise e.orig_exc from None
             raise
 
-
-def callback_names(builder: AstBuilder) -> Sequence[str]:
-    """The callbacks ``builder`` offers (for the grammar-completeness check at load)."""
-    return [n for n in dir(builder) if not n.startswith("__")]

@@ -173,7 +173,9 @@ def check_rule(rule: RuleInput, ctx: CheckContext) -> CheckedRule:
     facts = None
     if rule.condition is not None and condition_ok:
         facts = never_true(rule.condition, Analyzer(cond.values), cond_rep)
-        close_when_flat(rule.actions, facts, act_rep)
+        if ctx.position_mode != "hedge":
+            # in hedge mode position == 0 may be two equal sides, which close does close
+            close_when_flat(rule.actions, facts, act_rep)
     unguarded(rule.actions, [r.name for r in reads], rule.cooldown_s, rule.scheduled,
               rule.condition is not None, act_rep)
     stops_beyond_liquidation(rule.actions, ctx.leverage, ctx.category is Category.SPOT, act_rep)
@@ -188,7 +190,7 @@ def check_rule(rule: RuleInput, ctx: CheckContext) -> CheckedRule:
         warmup_bars=tuple(Warmup(tf, history[tf]) for tf in sorted(history, key=timeframe_seconds)),
         places_orders=any(isinstance(a, (A.Order, A.Close)) for a in rule.actions),
         offsets=tuple(cond.offsets + acts.offsets),
-        facts=facts if rule.condition is not None else None,
+        facts=facts,
     )
 
 
@@ -203,16 +205,10 @@ def check_rules(rules: Sequence[RuleInput], ctx: CheckContext) -> tuple[list[Che
     for j, (later, later_sides) in enumerate(usable):
         if not later_sides:
             continue
-        for earlier, earlier_sides in usable[:j]:
-            if earlier_sides and conflicting(earlier.facts, later.facts, earlier_sides, later_sides):
-                order = opening_orders(later.rule.actions)[0]
-                rep = Reporter(_source(later.rule.actions_source or later.rule.condition_source, later.rule), extra)
-                rep.warning("W103", order_span(order),
-                            f"rules '{earlier.rule.name}' and '{later.rule.name}' can both be true at once "
-                            f"and trade opposite ways",
-                            hint="make their conditions exclude each other, for example with "
-                                 "'position == 0' in one and 'position > 0' in the other",
-                            label="opposite order")
+        against = [earlier for earlier, earlier_sides in usable[:j]
+                   if earlier_sides and conflicting(earlier.facts, later.facts, earlier_sides, later_sides)]
+        if against:
+            _conflict_warning(later, against, extra)
     if not ctx.has_max_position:
         first = next((c for c in checked if opening_orders(c.rule.actions)), None)
         if first is not None:
@@ -222,3 +218,21 @@ def check_rules(rules: Sequence[RuleInput], ctx: CheckContext) -> tuple[list[Che
                         hint="add 'risk: {max_position: 0.05}' (the largest position, in the base coin)",
                         label="no position limit")
     return checked, extra
+
+
+def _conflict_warning(later: CheckedRule, against: list[CheckedRule], sink: list[Diagnostic]) -> None:
+    """One W103 per rule, at its order that goes against the earlier rules it may fire with."""
+    earlier_sides = frozenset().union(*(sides(e.rule.actions) for e in against))
+    orders = opening_orders(later.rule.actions)
+    order = next((o for o in orders if ({"buy", "sell"} - {o.side}) & earlier_sides), orders[0])
+    names = [f"'{e.rule.name}'" for e in against]
+    if len(names) == 1:
+        message = f"rules {names[0]} and '{later.rule.name}' can both be true at once and trade opposite ways"
+    else:
+        listed = ", ".join(names[:-1]) + f" and {names[-1]}"
+        message = f"rule '{later.rule.name}' can be true at once with rules {listed} and trades the opposite way"
+    rep = Reporter(_source(later.rule.actions_source or later.rule.condition_source, later.rule), sink)
+    rep.warning("W103", order_span(order), message,
+                hint="make their conditions exclude each other, for example with "
+                     "'position == 0' in one and 'position > 0' in the other",
+                label="opposite order")

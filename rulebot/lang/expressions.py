@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from rulebot.lang import ast as A
 from rulebot.lang.arguments import bind
@@ -238,6 +238,10 @@ class ExprChecker:
             self.value(e.target, extra, "[n]")
             return ERROR
         inner = self.value(e.target, extra + e.offset, "[n]")
+        if inner.kind not in NUMERIC and inner.kind is not Kind.ERROR:
+            self.rep.error("E301", e.target.span, f"'[n]' needs a candle field or an indicator, "
+                           f"found {self._described(e.target, inner)}")
+            return ERROR
         key = f"{inner.key}[{e.offset}]" if inner.key else None
         return Value(inner.kind, key=key, scale=inner.scale)
 
@@ -269,8 +273,9 @@ class ExprChecker:
             self._record_offset(e, right)
         const = _fold(e.op, left.const, right.const) if result.kind is not Kind.ERROR else None
         key = None
-        if const is None and result.kind is not Kind.ERROR:
-            key = f"({left.key or _const_text(left)} {e.op} {right.key or _const_text(right)})"
+        left_text, right_text = _key_text(left), _key_text(right)
+        if const is None and result.kind is not Kind.ERROR and left_text and right_text:
+            key = f"({left_text} {e.op} {right_text})"
         return Value(result.kind, bare=result.bare, const=const, key=key)
 
     def _record_offset(self, e: A.BinOp, pct: Value) -> None:
@@ -474,6 +479,9 @@ def _fold(op: str, a: float | None, b: float | None) -> float | None:
     return a / b if b != 0 else None
 
 
-def _const_text(v: Value) -> str:
-    return f"{v.const:g}" if v.const is not None else "?"
+def _key_text(v: Value) -> str:
+    """How a part shows in the key of an arithmetic value ("" when it has neither key nor constant)."""
+    if v.key:
+        return v.key
+    return f"{v.const!r}" if v.const is not None else ""
 

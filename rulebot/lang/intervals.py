@@ -119,6 +119,14 @@ class Bound:
                      self.integer or other.integer, self.atoms + other.atoms, self.scale or other.scale,
                      _meet(self.own, other.own))
 
+    def clashes(self, other: "Bound") -> bool:
+        """Whether this bound and ``other`` exclude each other (``meet(...).is_empty``, without building it)."""
+        if self.words is not None and other.words is not None and not self.words & other.words:
+            return True
+        if self.interval is None or other.interval is None:
+            return False
+        return self.interval.meet(other.interval).is_empty(self.integer or other.integer)
+
     @property
     def is_empty(self) -> bool:
         if self.words is not None and not self.words:
@@ -382,7 +390,7 @@ def _compatible(a: Conjunction, b: Conjunction) -> bool:
     small, large = (a.bounds, b.bounds) if len(a.bounds) <= len(b.bounds) else (b.bounds, a.bounds)
     for key, bound in small.items():
         other = large.get(key)
-        if other is not None and bound.meet(other).is_empty:
+        if other is not None and bound.clashes(other):
             return False
     return True
 

@@ -43,9 +43,6 @@ class Kind(str, Enum):
 NUMERIC = frozenset({Kind.NUMBER, Kind.PERCENT, Kind.PRICE, Kind.MONEY})
 """Kinds that take part in arithmetic with numbers."""
 
-ORDERED = NUMERIC | {Kind.DURATION, Kind.TIME_OF_DAY}
-"""Kinds whose values have an order (``<``, ``between``, ``crosses``)."""
-
 
 @dataclass(frozen=True, slots=True)
 class Operand:

@@ -26,11 +26,13 @@ from rulebot.lang.diagnostics import Diagnostic, Severity, at_location
 from rulebot.lang.ruleitems import RuleBuilder
 from rulebot.lang.scalarmap import LineIndex
 from rulebot.lang.source import Location
-from rulebot.lang.yamlnodes import TEXT_KEYS, describe, locate, node_span, scalar_value
+from rulebot.lang.yamlnodes import TEXT_KEYS, Locator, describe, node_span, scalar_value
 
-MAX_BYTES = 5 * 1024 * 1024
+# A 2,000-rule file is 250 kB; past 1 MB (8,000 rules) a load takes seconds, which no real file needs.
+MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 _ALIAS_ALLOWANCE = 10_000  # node visits allowed beyond twice the distinct nodes, before aliases count as a bomb
+_SIZE_HINT = f"rulebot reads rule files up to {MAX_BYTES // (1024 * 1024)} MB (about 8,000 rules)"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 _BREAKS = re.compile("\r\n?|[\x85\u2028\u2029]")
@@ -81,8 +83,7 @@ def load_file(path: str | Path, *, display_name: str | None = None,
 def load_text(text: str, file: str, *, overrides: Mapping[str, str] | None = None) -> LoadResult:
     """Load rule-file ``text``; ``overrides`` replace declared ``params`` values (``backtest --vary``)."""
     if len(text) > MAX_BYTES:
-        return _unreadable(file, f"the file is {len(text) / 1e6:.1f} million characters long",
-                           f"rulebot reads rule files up to {MAX_BYTES // (1024 * 1024)} MB")
+        return _unreadable(file, f"the file is {len(text) / 1e6:.1f} million characters long", _SIZE_HINT)
     text = _BREAKS.sub("\n", text.removeprefix("\ufeff"))
     lines = tuple(text.split("\n"))
     bad = _NOT_TEXT.search(text)
@@ -142,8 +143,7 @@ def _read_bytes(path: Path, name: str) -> bytes | Diagnostic:
 
 def _too_large(name: str, size: int) -> Diagnostic:
     return at_location("E101", Severity.ERROR, name, Location(1, 1), None,
-                       f"the file is {size / (1024 * 1024):.1f} MB",
-                       f"rulebot reads rule files up to {MAX_BYTES // (1024 * 1024)} MB")
+                       f"the file is {size / (1024 * 1024):.1f} MB", _SIZE_HINT)
 
 
 def _unreadable(name: str, message: str, hint: str = "") -> LoadResult:
@@ -187,6 +187,7 @@ class _Loader:
         self._visits = 0
         self._distinct: set[int] = set()
         self._open: set[int] = set()
+        self._locator = Locator()
 
     def report(self, code: str, span: fm.Span, message: str, hint: str = "",
                severity: Severity = Severity.ERROR) -> None:
@@ -209,7 +210,9 @@ class _Loader:
         pairs = self.pairs(root, "the file")
         if pairs:
             head = self.span(next(iter(pairs.values()))[0])
-        data = {key: self.value(value, key in TEXT_KEYS, 1) for key, (_, value) in pairs.items() if key != "rules"}
+        # Unknown keys are reported, not read: their values are never walked, whatever they hold.
+        data = {key: self.value(value, key in TEXT_KEYS, 1) if key in fm.FILE_KEYS else None
+                for key, (_, value) in pairs.items() if key != "rules"}
         rules_node = pairs.get("rules", (None, None))[1]
         if isinstance(rules_node, yaml.SequenceNode):
             data["rules"] = []
@@ -317,7 +320,7 @@ class _Loader:
         loc = tuple(error["loc"])
         kind = error["type"]
         context = error.get("ctx") or {}
-        key_node, node = locate(root, loc)
+        key_node, node = self._locator.locate(root, loc)
         names = [part for part in loc if isinstance(part, str) and part != "[key]"]
         name = names[-1] if names else ""
         if kind == "missing":
@@ -356,9 +359,9 @@ class _Loader:
                     value_spans[f"{key}.{sub}"] = self.span(sub_value)
         return key_spans, value_spans
 
-    @staticmethod
-    def pairs_quiet(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-        return {k.value: (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+    def pairs_quiet(self, node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        """A mapping's entries by key text, without reporting (``pairs`` reported them already)."""
+        return self._locator.entries(node)
 
     def _params(self, model: fm.FileModel, pairs: dict[str, tuple[yaml.Node, yaml.Node]],
                 overrides: Mapping[str, str], head: fm.Span) -> dict[str, fm.Param]:

@@ -98,7 +98,8 @@ class RuleBuilder:
             return None
         if self._read_as_mapping(index, pairs):
             return None
-        data = {key: host.value(value, key in TEXT_KEYS, 3) for key, (_, value) in pairs.items()}
+        data = {key: host.value(value, key in TEXT_KEYS, 3) if key in fm.RULE_KEYS else None
+                for key, (_, value) in pairs.items()}
         named = isinstance(data.get("name"), str) and data["name"].strip() != ""
         where = f"rule '{data['name'].strip()}'" if named else f"rule {index + 1}"
         head = host.span(pairs["name"][1]) if named else host.span(next(iter(pairs.values()))[0])
@@ -130,7 +131,7 @@ class RuleBuilder:
                 sources[key] = self._substitute(key, texts[key], uses)
         return fm.Rule(
             index=index, name=model.name.strip() if named else f"rule {index + 1}",
-            name_span=host.span(pairs["name"][1]) if named else None, span=head,
+            name_span=head if named else None, span=head,
             when=sources["when"], then=sources["then"], templates=texts, param_uses=tuple(uses),
             cooldown=model.cooldown, every=model.every, at=model.at, cron=model.cron, trigger=model.trigger,
             enabled=model.enabled, priority=model.priority,

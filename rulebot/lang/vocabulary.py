@@ -312,7 +312,6 @@ TIMEFRAMES: tuple[Timeframe, ...] = (
 )
 _TF_BY_NAME = {t.name: t for t in TIMEFRAMES}
 _TF_BY_SECONDS = {t.seconds: t for t in TIMEFRAMES if t.name != "1M"}
-_TF_LETTERS = {"d": "1d", "w": "1w"}
 TIMEFRAME_NAMES = ", ".join(t.name for t in TIMEFRAMES)
 
 
@@ -325,22 +324,6 @@ def timeframe_for(count: int, unit: str) -> str | None:
         return None
     tf = _TF_BY_SECONDS.get(count * seconds)
     return tf.name if tf else None
-
-
-def canonical_timeframe(text: str) -> str | None:
-    """Read a timeframe as written in a file (``1m``, ``60m``, ``4h``, ``D``, ``W``, ``1M``)."""
-    text = text.strip()
-    if text in ("D", "W", "M"):
-        return {"D": "1d", "W": "1w", "M": "1M"}[text]
-    digits = text[:-1]
-    if len(text) >= 2 and digits.isdigit():
-        return timeframe_for(int(digits), text[-1])
-    return None
-
-
-def timeframe_letter(name: str) -> str | None:
-    """A bare name used as a timeframe argument (``rsi(14, D)``; names are lower-cased)."""
-    return _TF_LETTERS.get(name)
 
 
 def timeframe_seconds(name: str) -> int:
@@ -389,7 +372,11 @@ ACTION_SYNONYMS: Mapping[str, str] = {
     "stop": "halt", "kill": "halt", "suspend": "pause", "abort": "cancel",
 }
 SETTINGS = ("leverage", "mode", "margin", "tpsl", "tp", "sl", "trail")
-ORDER_OPTIONS = ("tp", "sl", "trail", "post_only", "ioc", "fok", "reduce_only", "expire", "tag")
+ORDER_OPTIONS: Mapping[str, str] = {
+    "tp": "take profit", "sl": "stop loss", "trail": "trailing stop", "post_only": "post only",
+    "ioc": "ioc", "fok": "fok", "reduce_only": "reduce only", "expire": "expire", "tag": "tag",
+}
+"""Order options (the AST's ``OrderOption.kind``) and how messages name them."""
 TIME_IN_FORCE_OPTIONS = ("post_only", "ioc", "fok")
 STANDARD_COINS = ("usdt", "usdc", "btc", "eth")
 """Coins every rule may name, besides its symbol's base and quote coin."""
@@ -430,7 +417,3 @@ def did_you_mean(word: str, candidates: Iterable[str], synonyms: Mapping[str, st
     best = suggest(word, candidates, synonyms)
     return f"did you mean '{best}'?" if best else ""
 
-
-def suggest_action(word: str) -> str:
-    """Hint for an unknown action word (``purchase`` -> ``did you mean 'buy'?``), for the parser."""
-    return did_you_mean(word.lower(), ACTIONS, ACTION_SYNONYMS)

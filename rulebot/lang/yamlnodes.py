@@ -89,18 +89,34 @@ def describe(node: yaml.Node | None) -> str:
     return values.shown(node.value)
 
 
-def locate(root: yaml.Node, loc: tuple[Any, ...]) -> tuple[yaml.Node | None, yaml.Node]:
-    """The key node and value node that a pydantic error ``loc`` points at (as deep as it exists)."""
-    key_node: yaml.Node | None = None
-    node = root
-    for part in loc:
-        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-            found = [(k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part]
-            if not found:
-                continue
-            key_node, node = found[-1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-            key_node, node = None, node.value[part]
-    return key_node, node
+class Locator:
+    """Finds the key and value nodes that a pydantic error ``loc`` points at, as deep as they exist.
+
+    Each mapping's keys are indexed once, so thousands of errors in one mapping stay linear.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]] = {}
+
+    def entries(self, node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        """The mapping's entries by key text (the last of a repeated key, as YAML keeps it)."""
+        entries = self._entries.get(id(node))
+        if entries is None:
+            entries = {k.value: (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+            self._entries[id(node)] = entries
+        return entries
+
+    def locate(self, root: yaml.Node, loc: tuple[Any, ...]) -> tuple[yaml.Node | None, yaml.Node]:
+        """The key node (``None`` for a list item) and the value node at ``loc`` under ``root``."""
+        key_node: yaml.Node | None = None
+        node = root
+        for part in loc:
+            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+                found = self.entries(node).get(part)
+                if found is not None:
+                    key_node, node = found
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+                key_node, node = None, node.value[part]
+        return key_node, node
 
 

@@ -70,7 +70,7 @@ class CandleSeries:
     """
 
     __slots__ = (
-        "symbol", "timeframe", "tf_ms", "capacity", "count", "forming", "indicators",
+        "symbol", "timeframe", "tf_ms", "capacity", "count", "forming", "indicators", "source",
         "open", "high", "low", "close", "volume", "start_ms",
         "_data", "_starts", "_pos", "_children", "_anomalies",
     )
@@ -85,6 +85,7 @@ class CandleSeries:
         self.count = 0
         self.forming: FormingBar | None = None
         self.indicators = IndicatorCache(timeframe)
+        self.source: str | None = None  # the lower timeframe this series is aggregated from
         self.open = self.high = self.low = self.close = self.volume = NAN
         self.start_ms = -1
         self._data = np.full((5, 2 * capacity), NAN)
@@ -179,6 +180,9 @@ class CandleSeries:
     def aggregate_into(self, target: CandleSeries) -> None:
         """Feed this series' closed bars into ``target`` (a higher timeframe, same symbol)."""
         src_ms, dst_ms = check_aggregation(self.timeframe, target.timeframe)
+        if target.source is not None:
+            raise ValueError(f"{target.symbol} {target.timeframe} is already aggregated from {target.source}")
+        target.source = self.timeframe
         self._children.append(_Aggregator(target, src_ms, dst_ms, self._anomalies))
 
 

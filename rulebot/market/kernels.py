@@ -5,7 +5,7 @@ One kernel per computation family (see `indicator_spec.Family`). ``update`` take
 mirrors the ta source it names, with the same operations in the same order, so its values
 equal ta's over the same bars bit for bit (proved in tests/market/test_indicators_ta.py).
 Scale conversions of LANGUAGE.md §3 are applied here and in `series.py` alike: stoch_rsi
-x 100, bb_width and roc ÷ 100. An infinite result (a zero divisor) is NaN: unknown.
+x 100, bb_width and roc / 100. An infinite result (a zero divisor) is NaN: unknown.
 """
 
 from __future__ import annotations

@@ -90,8 +90,7 @@ _PRICE_FIELDS = frozenset({"last", "mark_price", "index_price", "bid1", "ask1", 
 _IS_PRICE = tuple(f in _PRICE_FIELDS for f in TICKER_FIELDS)
 _read_update = attrgetter(*TICKER_FIELDS)
 _LAST, _BID, _BID_SIZE, _ASK, _ASK_SIZE = (TICKER_FIELDS.index(f) for f in ("last", "bid1", "bid1_size", "ask1", "ask1_size"))
-# ticker fields copied to the live fields of the same name as they are
-_PLAIN = tuple((name, i) for i, name in enumerate(TICKER_FIELDS) if i not in (_LAST, _BID, _BID_SIZE, _ASK, _ASK_SIZE))
+_QUOTES = frozenset({_BID, _BID_SIZE, _ASK, _ASK_SIZE})
 
 
 class TickerState:
@@ -103,13 +102,13 @@ class TickerState:
         self.values = [NAN] * len(TICKER_FIELDS)
         self.has_snapshot = False
 
-    def apply(self, update: TickerUpdate) -> bool:
-        """Merge a snapshot or delta; return True if any value changed.
+    def apply(self, update: TickerUpdate) -> list[int]:
+        """Merge a snapshot or delta; return the indices (into `TICKER_FIELDS`) that changed.
 
         A zero or negative price is unknown (NaN); sizes and rates keep zero.
         """
         values = self.values
-        changed = False
+        changed = []
         snapshot = update.is_snapshot
         if snapshot:
             self.has_snapshot = True
@@ -123,24 +122,28 @@ class TickerState:
             old = values[i]
             if old != new and (old == old or new == new):
                 values[i] = new
-                changed = True
+                changed.append(i)
         return changed
 
     def get(self, name: str) -> float:
         """A merged field by its `TickerUpdate` name."""
         return self.values[TICKER_FIELDS.index(name)]
 
-    def copy_to(self, live: LiveFields, quotes: bool, last: bool) -> None:
-        """Write the merged values into the live fields.
+    def copy_to(self, live: LiveFields, changed: list[int], quotes: bool) -> None:
+        """Write the changed values into the live fields.
 
-        ``quotes``: also bid/ask and sizes (False when an order book is authoritative);
-        ``last``: also the last price (False when the message did not carry it, so a
-        price from a more recent trade print is kept).
+        ``quotes``: also bid/ask and sizes (False when an order book is authoritative).
+        A last price the ticker no longer knows does not erase one from a trade print.
         """
         v = self.values
-        for name, i in _PLAIN:
-            setattr(live, name, v[i])
-        if last:
-            live.set_last(v[_LAST])
-        if quotes:
+        quote_changed = False
+        for i in changed:
+            if i in _QUOTES:
+                quote_changed = True
+            elif i == _LAST:
+                if v[i] == v[i]:
+                    live.set_last(v[i])
+            else:
+                setattr(live, TICKER_FIELDS[i], v[i])
+        if quote_changed and quotes:
             live.set_quotes(v[_BID], v[_BID_SIZE], v[_ASK], v[_ASK_SIZE])

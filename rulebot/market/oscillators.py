@@ -192,7 +192,7 @@ class CciKernel:
 
 
 class RocKernel:
-    """ta ``ROCIndicator`` ÷ 100 (ta gives percentage points; the language a fraction)."""
+    """ta ``ROCIndicator`` / 100 (ta gives percentage points; the language a fraction)."""
 
     def __init__(self, n: int) -> None:
         self._closes = Ring(n + 1)

@@ -104,15 +104,16 @@ class MarketState:
         """The candle series of a symbol and timeframe, created on first use.
 
         ``aggregate_from``: build its bars from the closed bars of that lower timeframe
-        (created too if needed) instead of from klines of its own.
+        (created too if needed) instead of from klines of its own. Asking again with the
+        same source is fine; a different source is a ValueError.
         """
         tf = normalize_timeframe(timeframe)
         state = self.symbol(symbol)
         series = state.candles.get(tf)
         if series is None:
             series = state.candles[tf] = CandleSeries(symbol, tf, self.history, self.anomalies)
-            if aggregate_from is not None:
-                self.candles(symbol, aggregate_from).aggregate_into(series)
+        if aggregate_from is not None and series.source != normalize_timeframe(aggregate_from):
+            self.candles(symbol, aggregate_from).aggregate_into(series)
         return series
 
     def indicator(self, symbol: str, spec: IndicatorSpec, lookback: int = 1) -> IndicatorHandle:
@@ -141,10 +142,11 @@ class MarketState:
 
     def _apply_ticker(self, event: TickerUpdate) -> tuple[Changed, ...]:
         state = self.symbol(event.symbol)
-        if not state.ticker.apply(event):
+        changed = state.ticker.apply(event)
+        if not changed:
             return _NOTHING
         live = state.live
-        state.ticker.copy_to(live, quotes=not state.book.has_snapshot, last=event.last is not None)
+        state.ticker.copy_to(live, changed, quotes=not state.book.has_snapshot)
         live.ts_ms = event.ts_event_ms
         return state._changed[ChangeKind.TICKER]
 

@@ -8,19 +8,23 @@ from decimal import Decimal
 import pytest
 from paper_kit import fills, paper
 
-from rulebot.exchange import OrderRejected
+from rulebot.exchange import Exchange, OrderRejected
 from rulebot.model import (
     Execution,
     ExitReason,
     MarginMode,
     OrderStatus,
+    OrderType,
     OrderUpdate,
+    PlaceOrder,
     PositionMode,
     PositionUpdate,
     SetLeverage,
     SetMarginMode,
+    SetTradingStop,
     Side,
     SwitchPositionMode,
+    TpslMode,
     WalletUpdate,
 )
 
@@ -263,3 +267,40 @@ def test_settings_change_modes() -> None:
     p.order(Side.SELL, "1", position_idx=2)
     p.feed(100.0, 100.0, 100.0, 100.0)
     assert p.position(2).leverage == 7.0
+
+
+def test_partial_tpsl_covers_only_the_order_it_came_with() -> None:
+    p = paper(taker="0")
+    p.flat_bar(100.0)
+    p.order(Side.BUY, "1")
+    p.feed(100.0, 100.0, 100.0, 100.0)
+    p.order(Side.BUY, "2", take_profit=Decimal("103.0"), tpsl_mode=TpslMode.PARTIAL)
+    p.feed(100.0, 100.0, 100.0, 100.0)
+    assert p.position().take_profit is None  # a partial leg is not the position's full TP
+    got = p.feed(100.0, 103.5, 99.9, 103.2)
+    assert fills(got) == [("sell", "103.0", "2.000", "tp")]
+    assert p.position().size == 1.0
+
+
+def test_partial_trading_stop_with_a_size() -> None:
+    p = paper(taker="0")
+    p.flat_bar(100.0)
+    p.order(Side.BUY, "3")
+    p.feed(100.0, 100.0, 100.0, 100.0)
+    p.ex.submit(
+        SetTradingStop("BTCUSDT", stop_loss=Decimal("98.0"), tpsl_mode=TpslMode.PARTIAL, size=Decimal("1"))
+    )
+    p.ex.submit(SetTradingStop("BTCUSDT", stop_loss=Decimal("97.0")))  # full: the rest
+    got = p.feed(99.0, 99.5, 96.5, 97.5)
+    assert fills(got) == [("sell", "98.0", "1.000", "sl"), ("sell", "97.0", "2.000", "sl")]
+
+
+def test_paper_exchange_serves_the_exchange_protocol() -> None:
+    p = paper()
+    ex: Exchange = p.ex
+    p.flat_bar(100.0)
+    ack = ex.submit(
+        PlaceOrder("BTCUSDT", Side.BUY, OrderType.LIMIT, Decimal("0.1"), "proto", price=Decimal("99.0"))
+    )
+    assert (ack.order_link_id, [o.order_link_id for o in ex.open_orders("BTCUSDT")]) == ("proto", ["proto"])
+    assert ex.wallet().coin == "USDT" and ex.positions("BTCUSDT")[0].size == 0.0

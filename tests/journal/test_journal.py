@@ -230,3 +230,26 @@ def test_in_memory_journal() -> None:
     with Journal.memory() as j:
         _sample(j)
         assert len(j.entries()) == 6
+
+
+def test_read_only_reader_sees_a_live_writer_and_cannot_write(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    writer = Journal(path)
+    writer.record_event("start", "", 1)
+    with Journal(path, read_only=True) as reader:
+        writer.record_event("tick", "", 2)
+        assert [e.summary for e in reader.entries()] == ["start: ", "tick: "]
+        with pytest.raises(JournalError, match="journal write failed"):
+            reader.record_event("nope", "", 3)
+    writer.close()
+
+
+def test_read_only_needs_an_existing_current_journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(JournalError, match="no journal at"):
+        Journal(tmp_path / "missing.db", read_only=True)
+    path = tmp_path / "j.db"
+    Journal(path).close()
+    newer = schema.MIGRATIONS + (schema.Migration("more", "CREATE TABLE more (x TEXT)"),)
+    monkeypatch.setattr(schema, "MIGRATIONS", newer)
+    with pytest.raises(JournalError, match="open it once for writing"):
+        Journal(path, read_only=True)

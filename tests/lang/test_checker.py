@@ -278,6 +278,12 @@ def test_e302_invalid_argument(cond: str, message: str) -> None:
     assert one(check(guarded(cond)), "E302").message == message
 
 
+def test_e301_history_of_a_condition() -> None:
+    assert one(check(guarded("(close > open)[1]")), "E301").message == \
+        "'[n]' needs a candle field or an indicator, found 'close > open' (a condition)"
+    assert codes(check(guarded("(close - open)[1] > 0"))) == []
+
+
 def test_e302_points_at_the_argument() -> None:
     text = guarded("rsi(0) < 30")
     assert under(one(check(text), "E302"), text) == "0"
@@ -389,6 +395,23 @@ def test_w103_conflicting_rules() -> None:
     assert extra[0].message == "rules 'dip' and 'fade' can both be true at once and trade opposite ways"
 
 
+def test_w103_once_per_rule_naming_every_other_rule() -> None:
+    rules = [rule_input(guarded("rsi(14) < 30"), name="a"), rule_input(guarded("rsi(14) < 35"), name="b", index=1),
+             rule_input("when rsi(14) < 40 and position == 0 then close, sell 0.01", name="c", index=2)]
+    _, extra = check_rules(rules, CTX)
+    assert [d.message for d in extra] == [
+        "rule 'c' can be true at once with rules 'a' and 'b' and trades the opposite way"]
+    text = rules[2].actions_source.text  # type: ignore[union-attr]
+    assert under(extra[0], text) == "sell 0.01"
+
+
+def test_w103_a_scheduled_rule_without_when_is_always_true() -> None:
+    rules = [rule_input(guarded("rsi(14) < 30"), name="dip"),
+             replace(rule_input("sell 0.01", name="hourly", index=1), scheduled=True)]
+    _, extra = check_rules(rules, CTX)
+    assert [d.code for d in extra] == ["W103"]
+
+
 def test_w103_not_for_exclusive_conditions_or_closes() -> None:
     # the classic pair: rsi < 30 and rsi > 70 cannot hold together, nor flat and long
     assert _file("when rsi(14) < 30 and position == 0 then buy 0.01",
@@ -431,6 +454,11 @@ def test_w104_points_at_the_dead_part() -> None:
     assert under(one(check(text), "W104"), text) == "rsi(14) > 101"
 
 
+def test_w104_inside_for() -> None:
+    text = "when (rsi(14) > 100) for 3 bars and position > 0 then close"
+    assert under(one(check(text), "W104"), text) == "rsi(14) > 100"
+
+
 @pytest.mark.parametrize("cond", [
     "rsi(14) >= 100", "rsi(14) < 30 or rsi(14) > 70", "time between 22:00 and 02:00", "not (rsi(14) > 100)",
     "rsi(14) < 30 and rsi(14, 5m) > 70", "rsi(14) < 30 and rsi(14)[1] > 70", "williams_r(14) == 0",
@@ -466,6 +494,9 @@ def test_w106_close_when_flat() -> None:
     assert codes(check("when position > 0 then close")) == []
     assert codes(check("when position == 0 or rsi(14) > 70 then close")) == []
     assert codes(check("when position is not flat then close")) == []
+    # in hedge mode position == 0 may be two equal sides, which 'close' does close
+    hedge = replace(CTX, position_mode="hedge")
+    assert codes(check("when position == 0 then close", hedge)) == []
 
 
 # --- derived facts ------------------------------------------------------------------------

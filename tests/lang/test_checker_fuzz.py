@@ -14,7 +14,8 @@ from rulebot.lang.vocabulary import FIELDS, INDICATORS, WORDS
 
 TEXT = "when rsi(14) < 30 and position == 0 then buy 0.01 limit bid1 tp 2% trail 1%"
 names = st.sampled_from(sorted(FIELDS) + sorted(WORDS) + sorted(INDICATORS) + ["rsii", "foo", "d", "w", "m"])
-spans = st.builds(lambda a, b: A.Span(min(a, b), max(a, b)), st.integers(0, len(TEXT) + 3), st.integers(0, len(TEXT) + 3))
+offsets = st.integers(0, len(TEXT) + 3)
+spans = st.builds(lambda a, b: A.Span(min(a, b), max(a, b)), offsets, offsets)
 numbers = st.sampled_from(["0", "1", "14", "14.5", "-3", "30", "100", "1e-4", "6000", "1e999"])
 units = st.sampled_from(list(A.Duration.UNIT_SECONDS))
 
@@ -63,7 +64,8 @@ actions = st.one_of(
               st.builds(A.Quantity, exprs, st.sampled_from(["", "equity", "balance"]), spans),
               st.sampled_from(["", "market", "limit"]), st.one_of(st.none(), exprs),
               st.lists(options, max_size=4).map(tuple), spans),
-    st.builds(A.Close, st.sampled_from(["", "long", "short"]), st.one_of(st.none(), st.builds(A.Percent, numbers, spans)),
+    st.builds(A.Close, st.sampled_from(["", "long", "short"]),
+              st.one_of(st.none(), st.builds(A.Percent, numbers, spans)),
               st.sampled_from(["", "market", "limit"]), st.one_of(st.none(), exprs), spans),
     st.builds(A.Cancel, st.sampled_from(["orders", "buys", "x"]), spans),
     st.builds(A.SetSetting, st.sampled_from(["leverage", "mode", "margin", "tpsl", "tp", "sl", "trail", "x"]),
@@ -83,7 +85,7 @@ SOURCE = Source.contiguous("fuzz.yaml", TEXT, 4, 9)
 CTX = CheckContext.for_symbols(["BTCUSDT"], leverage=20)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(rules, min_size=1, max_size=3))
 def test_checker_never_raises_on_random_trees(batch: list[RuleInput]) -> None:
     checked, extra = check_rules(batch, CTX)

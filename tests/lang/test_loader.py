@@ -246,8 +246,10 @@ def test_unreadable_files_are_e101(tmp_path: Path) -> None:
         "latin1.yaml": "symbol: BTCUSDT\nrules:\n  - when x then notify \"caf\u00e9\"\n".encode("latin-1"),
         "utf16.yaml": "symbol: BTCUSDT\n".encode("utf-16"),
         "big.yaml": b"a: " + b"x" * (10 * 1024 * 1024),
+        "over.yaml": b"a: " + b"x" * MAX_BYTES,
     }
-    expected = {"binary.yaml": (1, 1), "latin1.yaml": (3, 28), "utf16.yaml": (1, 1), "big.yaml": (1, 1)}
+    expected = {"binary.yaml": (1, 1), "latin1.yaml": (3, 28), "utf16.yaml": (1, 1), "big.yaml": (1, 1),
+                "over.yaml": (1, 1)}
     for name, data in cases.items():
         (tmp_path / name).write_bytes(data)
         result = quick(lambda: load_file(tmp_path / name, display_name=name))
@@ -265,20 +267,23 @@ def test_control_characters_in_text_are_e101_at_their_place() -> None:
 
 
 @pytest.mark.parametrize("text", [
-    "symbol: BTCUSDT\nx: " + "[" * 10000 + "]" * 10000 + "\n",
-    "symbol: BTCUSDT\nx: " + "{a: " * 10000 + "}" * 10000 + "\n",
-    "symbol: BTCUSDT\nx:\n" + "".join(" " * i + "- \n" for i in range(0, 2000, 1)),
-    "symbol: BTCUSDT\nx: " + "[" * 100 + "]" * 100 + "\n",
-], ids=["flow-10000", "mapping-10000", "block-2000", "flow-100"])
+    "symbol: BTCUSDT\nrules: " + "[" * 10000 + "]" * 10000 + "\n",
+    "symbol: BTCUSDT\nsettings: " + "{a: " * 10000 + "}" * 10000 + "\n",
+    "symbol: BTCUSDT\nrules:\n" + "- " * 2000 + "x\n",
+    "symbol: BTCUSDT\nsettings: " + "[" * 100 + "]" * 100 + "\n",
+    "symbol: BTCUSDT\nrules:\n  - when: x\n    then: " + "[" * 100 + "]" * 100 + "\n",
+], ids=["flow-10000", "mapping-10000", "block-2000", "settings-100", "rule-100"])
 def test_deep_nesting_is_e103(text: str) -> None:
     result = quick(lambda: load(text))
     assert [d.code for d in result.diagnostics] == ["E103"] and result.rule_file is None
 
 
 def test_alias_bomb_and_alias_cycle_are_e103() -> None:
-    bomb = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)) + "symbol: BTCUSDT\n"
-    result = quick(lambda: load(bomb))
+    anchors = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+    unread = quick(lambda: load(anchors + "symbol: BTCUSDT\n"))  # unknown keys are reported, never walked
+    assert [d.code for d in unread.diagnostics] == ["E105"] * 9
+    result = quick(lambda: load(anchors + "symbol: BTCUSDT\nrisk: {max_position: *i}\n"))
     assert [d.code for d in result.diagnostics] == ["E103"]
     assert "aliases" in result.diagnostics[0].message
     cycle = HEAD + "  - &r\n    when: x\n    then: y\n    name: [*r]\n"

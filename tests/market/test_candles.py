@@ -17,8 +17,10 @@ MIN = 60_000
 T0 = 1_748_545_200_000  # 2025-05-29 19:00 UTC, a multiple of 1 h
 
 
-def kline(start: int, price: float, confirm: bool = True, tf: str = "1m", ts: int | None = None, **values: float) -> KlineUpdate:
-    bar = {"open": price, "high": price + 1, "low": price - 1, "close": price, "volume": 2.0, **values}
+def kline(
+    start: int, price: float, *, confirm: bool = True, tf: str = "1m", ts: int | None = None, values: dict[str, float] | None = None
+) -> KlineUpdate:
+    bar = {"open": price, "high": price + 1, "low": price - 1, "close": price, "volume": 2.0, **(values or {})}
     return KlineUpdate("BTCUSDT", tf, ts if ts is not None else start + MIN - 1, 0, start, confirm=confirm, **bar)
 
 
@@ -65,7 +67,7 @@ def test_a_bad_bar_is_kept_with_unknown_values(values: dict[str, float]) -> None
     log = AnomalyLog()
     s = CandleSeries("BTCUSDT", "1m", 10, log)
     s.on_kline(kline(T0, 100.0))
-    assert s.on_kline(kline(T0 + MIN, 100.0, **values)) == [s]
+    assert s.on_kline(kline(T0 + MIN, 100.0, values=values)) == [s]
     assert s.count == 2 and s.start_ms == T0 + MIN
     assert all(math.isnan(s.at(f)) for f in CandleField)
     assert s.at(CandleField.CLOSE, 1) == 100.0
@@ -155,7 +157,7 @@ def test_an_unknown_minute_makes_its_hour_unknown() -> None:
     state = MarketState()
     hour = state.candles("BTCUSDT", "1h", aggregate_from="1m")
     for m in range(60):
-        state.apply(kline(T0 + m * MIN, 100.0, **({"close": 0.0} if m == 30 else {})))
+        state.apply(kline(T0 + m * MIN, 100.0, values={"close": 0.0} if m == 30 else None))
     assert hour.count == 1 and math.isnan(hour.close)
 
 
@@ -172,3 +174,6 @@ def test_timeframes_chain_and_refuse_bad_pairs() -> None:
         state.candles("BTCUSDT", "7m", aggregate_from="1m")
     with pytest.raises(ValueError, match="only fixed timeframes"):
         state.candles("BTCUSDT", "1w", aggregate_from="1d")
+    assert state.candles("BTCUSDT", "15m", aggregate_from="5m") is fifteen
+    with pytest.raises(ValueError, match="already aggregated from 5m"):
+        state.candles("BTCUSDT", "15m", aggregate_from="1m")

@@ -196,6 +196,14 @@ def test_invalid_bars_are_skipped_by_both_paths(specs: list[IndicatorSpec], btc_
         np.testing.assert_array_equal(series[keep], compute_series(spec, clean), err_msg=str(spec))
 
 
+@pytest.mark.parametrize("length", [0, 1, 2, 3, 9, 13, 14, 27, 28, 29, 60])
+def test_short_histories_agree_too(specs: list[IndicatorSpec], candles: CandleArrays, length: int) -> None:
+    short = CandleArrays(*(a[:length] for a in (candles.open, candles.high, candles.low, candles.close, candles.volume)))
+    per_bar = bar_by_bar(specs, short)
+    for spec in specs:
+        np.testing.assert_array_equal(per_bar[spec], compute_series(spec, short), err_msg=str(spec))
+
+
 def test_flat_market_has_unknowns_not_errors() -> None:
     # a trading halt: the same price for 40 bars, zero volume (see data/README.md)
     n = 120

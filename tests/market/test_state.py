@@ -97,6 +97,22 @@ def test_an_indicator_asked_for_late_replays_the_bars_kept(btc_1m: pd.DataFrame)
     assert handle.value == compute_series(spec, both)[-1]
 
 
+def test_asking_for_more_history_keeps_what_is_known(btc_1m: pd.DataFrame) -> None:
+    state = MarketState()
+    spec = IndicatorSpec.make("sma", (3,))
+    handle = state.indicator("BTCUSDT", spec, lookback=1)
+    bars = klines_of(btc_1m.iloc[:20])
+    for k in bars[:10]:
+        state.apply(k)
+    before = [handle.at(0), handle.at(1)]
+    assert state.indicator("BTCUSDT", spec, lookback=4) is handle and handle.lookback == 4
+    assert [handle.at(0), handle.at(1)] == before and math.isnan(handle.at(2))
+    for k in bars[10:]:
+        state.apply(k)
+    expected = compute_series(spec, arrays_of(btc_1m.iloc[:20]))
+    assert [handle.at(n) for n in range(5)] == expected[-1:-6:-1].tolist()
+
+
 def test_history_loading_skips_bars_it_already_has(btc_1m: pd.DataFrame) -> None:
     df = btc_1m.iloc[:50]
     state = MarketState()
@@ -116,18 +132,20 @@ def test_spec_normalisation_and_errors() -> None:
     assert IndicatorSpec.make("RSI") == IndicatorSpec.make("rsi", (14,)) == IndicatorSpec("rsi", (14,), "1m")
     assert IndicatorSpec.make("macd", (8,), "60m", {"slow": 21}) == IndicatorSpec("macd", (8, 21, 9), "1h")
     assert IndicatorSpec.make("bb_upper", (20, 2)).params == (20, 2.0)
-    for args, kwargs, message in [
-        (("rsii", ()), {}, "unknown indicator 'rsii'"),
-        (("sma", ()), {}, "needs 'n'"),
-        (("rsi", (0,)), {}, "whole number"),
-        (("rsi", (2.5,)), {}, "whole number"),
-        (("rsi", (14, 3)), {}, "at most 1"),
-        (("rsi", ()), {"kwargs": {"m": 3}}, "no parameter 'm'"),
-        (("bb_upper", (20, -1)), {}, "positive"),
-        (("rsi", (14,), "7m"), {}, "unknown timeframe"),
-    ]:
+    bad: list[tuple[str, tuple[float, ...], str, dict[str, float], str]] = [
+        ("rsii", (), "1m", {}, "unknown indicator 'rsii'"),
+        ("sma", (), "1m", {}, "needs 'n'"),
+        ("rsi", (0,), "1m", {}, "whole number"),
+        ("rsi", (2.5,), "1m", {}, "whole number"),
+        ("rsi", (14, 3), "1m", {}, "at most 1"),
+        ("rsi", (), "1m", {"m": 3}, "no parameter 'm'"),
+        ("rsi", (14,), "1m", {"n": 3}, "given twice"),
+        ("bb_upper", (20, -1), "1m", {}, "positive"),
+        ("rsi", (14,), "7m", {}, "unknown timeframe"),
+    ]
+    for name, args, timeframe, kwargs, message in bad:
         with pytest.raises(ValueError, match=message):
-            IndicatorSpec.make(*args, **kwargs)
+            IndicatorSpec.make(name, args, timeframe, kwargs)
 
 
 def test_a_closed_bar_with_ten_indicators_costs_well_under_a_millisecond(btc_1m: pd.DataFrame) -> None:

@@ -275,9 +275,8 @@ def match_trade(fx: Filler, s: SymbolState, price: float, ts: int) -> None:
     for pos in s.positions:
         if pos.sign == 0:
             continue
-        if pos.trail:
-            if (price - pos.trail_best) * pos.sign > 0:
-                pos.trail_best = price
+        if pos.trail and (price - pos.trail_best) * pos.sign > 0:
+            pos.trail_best = price
         for kind, level, leg in _position_levels(pos, price, price):
             falls = (pos.sign > 0) == (kind in (_SL, _LEG_SL, _TRAIL, _LIQ))
             if (price <= level) if falls else (price >= level):

@@ -1,0 +1,211 @@
+"""The front half of the pipeline: load -> parse -> check, for `lint`, `explain` and the engine.
+
+``analyze_text``/``analyze_file`` give everything known about one file; ``lint_paths`` walks
+files and folders and collects what `rulebot lint` prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rulebot.lang import ast as A
+from rulebot.lang import filemodel as fm
+from rulebot.lang.checker import CheckContext, CheckedRule, RuleInput, check_rules
+from rulebot.lang.diagnostics import Diagnostic, Severity, at_location, sort_key
+from rulebot.lang.loader import LoadResult, load_file, load_text
+from rulebot.lang.parser import parse
+from rulebot.lang.source import Source
+
+RULE_FILE_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzedRule:
+    """One rule: as written, as parsed (``None`` where its text has an error), as checked."""
+
+    rule: fm.Rule
+    condition: A.Expr | None
+    actions: tuple[A.Action, ...]
+    checked: CheckedRule | None
+    parsed: bool
+
+    @property
+    def usable(self) -> bool:
+        """Parsed and checked without errors: the engine may run it."""
+        return self.parsed and self.checked is not None and not self.checked.has_errors
+
+
+@dataclass(frozen=True, slots=True)
+class FileAnalysis:
+    """Everything lint knows of one file; ``diagnostics`` are sorted by position."""
+
+    file: str
+    lines: tuple[str, ...]
+    rule_file: fm.RuleFile | None
+    rules: tuple[AnalyzedRule, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.is_error for d in self.diagnostics)
+
+
+@dataclass(frozen=True, slots=True)
+class LintReport:
+    """What `rulebot lint` prints: diagnostics of every file, their lines for excerpts, and the
+    paths that could not be read at all (exit status 2)."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    lines: Mapping[str, Sequence[str]]
+    files_checked: int
+    unreadable: tuple[str, ...]
+
+
+def analyze_text(text: str, file: str, *, overrides: Mapping[str, str] | None = None) -> FileAnalysis:
+    """Load, parse and check the rule file ``text`` (named ``file`` in diagnostics)."""
+    return _analyze(load_text(text, file, overrides=overrides))
+
+
+def analyze_file(path: str | Path, *, overrides: Mapping[str, str] | None = None) -> FileAnalysis:
+    """Load, parse and check the rule file at ``path``."""
+    return _analyze(load_file(path, overrides=overrides))
+
+
+def context_for(rule_file: fm.RuleFile) -> CheckContext:
+    """What the checker needs to know of a file."""
+    leverage = rule_file.settings.leverage
+    mode = rule_file.settings.position_mode
+    return CheckContext.for_symbols(
+        rule_file.symbols,
+        category=rule_file.category,
+        timeframe=rule_file.timeframe,
+        leverage=float(leverage) if leverage is not None else None,
+        has_max_position=rule_file.risk.max_position is not None,
+        position_mode=mode.value if mode is not None else "oneway",
+    )
+
+
+def _analyze(loaded: LoadResult) -> FileAnalysis:
+    diagnostics = list(loaded.diagnostics)
+    rule_file = loaded.rule_file
+    analyzed: list[AnalyzedRule] = []
+    if rule_file is not None:
+        inputs: list[RuleInput] = []
+        parsed_ok: list[bool] = []
+        for rule in rule_file.rules:
+            skip = {u.field for u in rule.param_uses if not u.declared}
+            condition, actions, ok = _parse_rule(rule, rule_file.file, skip, diagnostics)
+            parsed_ok.append(ok)
+            inputs.append(RuleInput(
+                name=rule.name,
+                index=rule.index,
+                condition=condition,
+                actions=actions,
+                condition_source=rule.line or rule.when,
+                actions_source=rule.line or rule.then,
+                cooldown_s=rule.cooldown,
+                scheduled=rule.scheduled,
+            ))
+        checkable = [i for i, ok in zip(inputs, parsed_ok) if ok]
+        checked, extra = check_rules(checkable, context_for(rule_file))
+        diagnostics.extend(extra)
+        by_index = {c.rule.index: c for c in checked}
+        for rule, item, ok in zip(rule_file.rules, inputs, parsed_ok):
+            result = by_index.get(rule.index) if ok else None
+            if result is not None:
+                diagnostics.extend(result.diagnostics)
+            analyzed.append(AnalyzedRule(rule, item.condition, item.actions, result, ok))
+    diagnostics.sort(key=sort_key)
+    return FileAnalysis(loaded.file, loaded.lines, rule_file, tuple(analyzed), tuple(_unique(diagnostics)))
+
+
+def _parse_rule(rule: fm.Rule, file: str, skip: set[str], sink: list[Diagnostic]
+                ) -> tuple[A.Expr | None, tuple[A.Action, ...], bool]:
+    """Parse a rule's texts; texts holding an undeclared ${param} are not parsed (E112 says why)."""
+    if rule.line is not None:
+        if "line" in skip:
+            return None, (), False
+        result = parse(rule.line, "rule")
+        sink.extend(result.diagnostics)
+        if isinstance(result.node, A.RuleBody):
+            return result.node.condition, result.node.actions, True
+        return None, (), False
+    ok = True
+    condition: A.Expr | None = None
+    actions: tuple[A.Action, ...] = ()
+    if rule.when is not None and "when" not in skip:
+        parsed = parse(rule.when, "condition")
+        sink.extend(parsed.diagnostics)
+        ok = ok and parsed.node is not None
+        condition = parsed.node if parsed.node is not None and not isinstance(parsed.node, (A.RuleBody, tuple)) else None
+    elif rule.when is not None:
+        ok = False
+    elif not rule.scheduled:
+        sink.append(_at_span(rule.span, file, "E106",
+                             f"rule '{rule.name}' has no `when`",
+                             "a rule without `every`, `at` or `cron` needs `when:`; "
+                             "to run it on a schedule add `every: 1h`"))
+        ok = False
+    if rule.then is not None and "then" not in skip:
+        parsed = parse(rule.then, "actions")
+        sink.extend(parsed.diagnostics)
+        ok = ok and parsed.node is not None
+        if isinstance(parsed.node, tuple):
+            actions = parsed.node
+    else:
+        ok = False
+    return condition, actions, ok
+
+
+def _at_span(span: fm.Span, file: str, code: str, message: str, hint: str) -> Diagnostic:
+    return at_location(code, Severity.ERROR, file, span.start, span.end, message, hint)
+
+
+def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    seen: set[Diagnostic] = set()
+    out: list[Diagnostic] = []
+    for d in diagnostics:
+        if d not in seen:
+            seen.add(d)
+            out.append(d)
+    return out
+
+
+def rule_files_in(path: Path) -> list[Path]:
+    """The rule files a lint path names: the file itself, or the .yaml/.yml files under a folder."""
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.suffix.lower() in RULE_FILE_SUFFIXES and p.is_file())
+    return [path]
+
+
+def lint_paths(paths: Sequence[str]) -> LintReport:
+    """Lint files and folders. A path that does not exist or cannot be read is reported apart."""
+    diagnostics: list[Diagnostic] = []
+    lines: dict[str, Sequence[str]] = {}
+    unreadable: list[str] = []
+    checked = 0
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            unreadable.append(f"{raw}: no such file or folder")
+            continue
+        files = rule_files_in(path)
+        if path.is_dir() and not files:
+            unreadable.append(f"{raw}: the folder holds no .yaml or .yml rule files")
+            continue
+        for file in files:
+            analysis = analyze_file(file)
+            checked += 1
+            lines[analysis.file] = analysis.lines
+            diagnostics.extend(analysis.diagnostics)
+            if analysis.rule_file is None and _cannot_read(analysis):
+                unreadable.append(f"{analysis.file}: cannot be read")
+    return LintReport(tuple(diagnostics), lines, checked, tuple(unreadable))
+
+
+def _cannot_read(analysis: FileAnalysis) -> bool:
+    """A file the OS would not give us (permissions, a folder named like a file) counts as unreadable;
+    a file that is read but holds bad bytes is an ordinary E101 problem."""
+    return any(d.code == "E101" and d.message.startswith("cannot read the file") for d in analysis.diagnostics)
