@@ -172,8 +172,9 @@ def check_rule(rule: RuleInput, ctx: CheckContext) -> CheckedRule:
 
     facts = None
     if rule.condition is not None and condition_ok:
-        facts = never_true(rule.condition, Analyzer(cond.values), cond_rep)
-        if ctx.position_mode != "hedge":
+        hedge = ctx.position_mode == "hedge"
+        facts = never_true(rule.condition, Analyzer(cond.values, hedge), cond_rep)
+        if not hedge:
             # in hedge mode position == 0 may be two equal sides, which close does close
             close_when_flat(rule.actions, facts, act_rep)
     unguarded(rule.actions, [r.name for r in reads], rule.cooldown_s, rule.scheduled,

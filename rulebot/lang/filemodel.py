@@ -87,11 +87,18 @@ def _looks_numeric(text: str) -> bool:
     return True
 
 
-def _one_or_list(empty_code: str = "", empty_message: str = "") -> Callable[[Any], Any]:
+def _one_or_list(empty: tuple[str, str] | None = None,
+                 most: tuple[int, str, str] | None = None) -> Callable[[Any], Any]:
+    """One value or a list of them, as a tuple. ``empty``: (code, message) when an empty list is an
+    error; ``most``: (count, noun, code) for the longest list accepted."""
     def validate(value: Any) -> Any:
         items = tuple(value) if isinstance(value, list) else (value,)
-        if empty_code and not items:
-            raise problem(empty_code, empty_message)
+        if empty is not None and not items:
+            raise problem(*empty)
+        if most is not None and len(items) > most[0]:
+            # Each item is read on its own; a list of thousands is a mistake, and reading it would be slow.
+            count, noun, code = most
+            raise problem(code, f"the list holds {len(items):,} {noun}, more than the {count:,} rulebot takes")
         return items
     return validate
 
@@ -101,7 +108,7 @@ def _mapping_or_none(value: Any) -> Any:
 
 
 class Percent(BaseModel):
-    """A percent as written (``3%``) and as a fraction (``Decimal('0.03')``)."""
+    """A percent, kept as its fraction: ``3%`` is ``Decimal('0.03')``."""
 
     model_config = _STRICT
     fraction: Decimal
@@ -214,7 +221,8 @@ class FileModel(BaseModel):
     """The top level of a rule file. ``rules`` is only checked to be a list here; each item is a ``RuleItemModel``."""
 
     model_config = _STRICT
-    symbol: Annotated[tuple[Symbol, ...], BeforeValidator(_one_or_list("E106", "`symbol` lists no symbol"))]
+    symbol: Annotated[tuple[Symbol, ...], BeforeValidator(
+        _one_or_list(empty=("E106", "`symbol` lists no symbol"), most=(1000, "symbols", "E119")))]
     category: Annotated[Category, BeforeValidator(_choice(Category, "linear, inverse or spot"))] = Category.LINEAR
     timeframe: Timeframe = "1m"
     timezone: Timezone = "UTC"
@@ -239,7 +247,8 @@ class RuleItemModel(BaseModel):
     then: str | None
     cooldown: Annotated[int, BeforeValidator(_duration(0))] | None = None
     every: Annotated[int, BeforeValidator(_duration(1))] | None = None
-    at: Annotated[tuple[TimeOfDay, ...], BeforeValidator(_one_or_list("E114", "`at` lists no time"))] = ()
+    at: Annotated[tuple[TimeOfDay, ...], BeforeValidator(
+        _one_or_list(empty=("E114", "`at` lists no time"), most=(1440, "times", "E114")))] = ()
     cron: Cron | None = None
     trigger: Annotated[TriggerMode, BeforeValidator(_choice(TriggerMode, "edge or level"))] = TriggerMode.EDGE
     enabled: StrictBool = True

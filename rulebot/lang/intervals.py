@@ -184,6 +184,7 @@ class Analyzer:
     """Builds disjunctive forms of conditions from the values the checker found."""
 
     values: Mapping[int, Value]
+    hedge: bool = False   # in hedge mode position_size > 0 does not mean position != 0
     conflicts: list[Conflict] = field(default_factory=list)
     _memo: dict[tuple[int, bool], tuple[Disjuncts, list[Conflict]]] = field(default_factory=dict)
 
@@ -267,7 +268,7 @@ class Analyzer:
             self.conflicts.append(bound.conflict)
             return ()
         bounds = {subject.key: bound}
-        if subject.key == "position_size" and full is not None:
+        if subject.key == "position_size" and full is not None and not self.hedge:
             # position_size == 0 says the position is flat; position_size > 0 that it is not
             if full.is_zero:
                 bounds["position"] = Bound(display, Interval(lo=0, hi=0), atoms=(node,))

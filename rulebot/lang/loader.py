@@ -31,10 +31,12 @@ from rulebot.lang.yamlnodes import TEXT_KEYS, Locator, describe, node_span, scal
 # A 2,000-rule file is 250 kB; past 1 MB (8,000 rules) a load takes seconds, which no real file needs.
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
+MAX_DIAGNOSTICS = 200  # past this, a file is not worth reading on (and a hostile one stays fast)
 _ALIAS_ALLOWANCE = 10_000  # node visits allowed beyond twice the distinct nodes, before aliases count as a bomb
 _SIZE_HINT = f"rulebot reads rule files up to {MAX_BYTES // (1024 * 1024)} MB (about 8,000 rules)"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+_DECIMAL = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _BREAKS = re.compile("\r\n?|[\x85\u2028\u2029]")
 
 
@@ -191,7 +193,12 @@ class _Loader:
 
     def report(self, code: str, span: fm.Span, message: str, hint: str = "",
                severity: Severity = Severity.ERROR) -> None:
+        """Record a diagnostic; stop loading once there are ``MAX_DIAGNOSTICS``, saying so in the last hint."""
+        if len(self.diagnostics) + 1 == MAX_DIAGNOSTICS:
+            hint = (hint + "; " if hint else "") + f"rulebot stopped reading the file here, after {MAX_DIAGNOSTICS} problems"
         self.diagnostics.append(at_location(code, severity, self.file, span.start, span.end, message, hint))
+        if len(self.diagnostics) >= MAX_DIAGNOSTICS:
+            raise _Abort
 
     def span(self, node: yaml.Node) -> fm.Span:
         return node_span(self.index, node)
@@ -370,7 +377,9 @@ class _Loader:
         params: dict[str, fm.Param] = {}
         for name, value in model.params.items():
             value_node = nodes[name][1]
-            text = value_node.value if isinstance(value_node, yaml.ScalarNode) else str(value)
+            text = value_node.value
+            if not isinstance(value, str) and not _DECIMAL.fullmatch(text):
+                text = str(value)  # YAML's other number forms (1_000, 0x1f) as the rule language writes them
             params[name] = fm.Param(name, value, text, self.span(value_node))
         for name, text in overrides.items():
             if name in params:

@@ -497,6 +497,8 @@ def test_w106_close_when_flat() -> None:
     # in hedge mode position == 0 may be two equal sides, which 'close' does close
     hedge = replace(CTX, position_mode="hedge")
     assert codes(check("when position == 0 then close", hedge)) == []
+    assert codes(check("when position == 0 and position_size > 0 then close", hedge)) == []
+    assert "W104" in codes(check("when position == 0 and position_size > 0 then close"))
 
 
 # --- derived facts ------------------------------------------------------------------------

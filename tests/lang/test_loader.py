@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from rulebot.lang.diagnostics import Diagnostic, Severity, render_text
 from rulebot.lang.filemodel import Money, Percent
-from rulebot.lang.loader import MAX_BYTES, LoadResult, load_file, load_text
+from rulebot.lang.loader import MAX_BYTES, MAX_DIAGNOSTICS, LoadResult, load_file, load_text
 from rulebot.model.enums import Category, MarginMode, PositionMode, TpslMode, TriggerMode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -290,6 +290,15 @@ def test_alias_bomb_and_alias_cycle_are_e103() -> None:
     assert [d.code for d in quick(lambda: load(cycle)).diagnostics] == ["E103"]
     reuse = HEAD + "  - {when: x, then: &t close}\n  - {when: y, then: *t}\n"
     assert load(reuse).diagnostics == ()
+
+
+def test_a_file_full_of_problems_stops_at_the_cap() -> None:
+    result = quick(lambda: load(HEAD + "  - {when: x, thn: y}\n" * 30_000))  # 700 kB, 60,000 problems
+    assert len(result.diagnostics) == MAX_DIAGNOSTICS and result.rule_file is None
+    assert result.diagnostics[-1].hint.endswith(f"rulebot stopped reading the file here, after {MAX_DIAGNOSTICS} problems")
+    many = quick(lambda: load("symbol: [" + "BTCUSDT, " * 1500 + "ETHUSDT]\n"))
+    assert [(d.code, d.line, d.column) for d in many.diagnostics] == [("E119", 1, 9)]
+    assert "1,501 symbols" in many.diagnostics[0].message
 
 
 @settings(max_examples=300, deadline=None)

@@ -18,7 +18,13 @@ T0 = 1_748_545_200_000  # 2025-05-29 19:00 UTC, a multiple of 1 h
 
 
 def kline(
-    start: int, price: float, *, confirm: bool = True, tf: str = "1m", ts: int | None = None, values: dict[str, float] | None = None
+    start: int,
+    price: float,
+    *,
+    confirm: bool = True,
+    tf: str = "1m",
+    ts: int | None = None,
+    values: dict[str, float] | None = None,
 ) -> KlineUpdate:
     bar = {"open": price, "high": price + 1, "low": price - 1, "close": price, "volume": 2.0, **(values or {})}
     return KlineUpdate("BTCUSDT", tf, ts if ts is not None else start + MIN - 1, 0, start, confirm=confirm, **bar)

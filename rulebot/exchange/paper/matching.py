@@ -183,10 +183,9 @@ def _leg(
         if s.trig_lo < seg_lo and seg_hi < s.trig_hi:
             break
         best_key = (_INF, 99)
-        best_kind = -1
-        best_obj: object = None
-        best_level = 0.0
-        best_price = 0.0
+        best_order: PaperOrder | None = None
+        best_exit: tuple[PaperPosition, StopLeg | None] | None = None
+        best_level = best_price = 0.0
         for order in s.orders:
             if order.immediate:
                 continue
@@ -202,13 +201,8 @@ def _leg(
                 dist = level - cur if level > cur else 0.0
                 price = level if level > cur else cur
             if (dist, _LIMIT) < best_key:
-                best_key, best_kind, best_obj, best_level, best_price = (
-                    (dist, _LIMIT),
-                    _LIMIT,
-                    order,
-                    level,
-                    price,
-                )
+                best_key, best_level, best_price = (dist, _LIMIT), level, price
+                best_order, best_exit = order, None
         for pos in s.positions:
             if pos.sign == 0:
                 continue
@@ -227,18 +221,15 @@ def _leg(
                     dist = level - cur if level > cur else 0.0
                     price = level if level > cur else cur
                 if (dist, kind) < best_key:
-                    best_key, best_kind, best_level, best_price = (dist, kind), kind, level, price
-                    best_obj = (pos, leg)
-        if best_kind < 0:
-            break
-        if best_kind == _LIMIT:
-            order = best_obj  # type: ignore[assignment]
-            assert isinstance(order, PaperOrder)
-            is_maker = not (at_open and order.taker_at_open)
-            fx.fill_order(s, order, best_price, order.remaining, is_maker, ts)
+                    best_key, best_level, best_price = (dist, kind), level, price
+                    best_order, best_exit = None, (pos, leg)
+        if best_order is not None:
+            is_maker = not (at_open and best_order.taker_at_open)
+            fx.fill_order(s, best_order, best_price, best_order.remaining, is_maker, ts)
+        elif best_exit is not None:
+            fx.exit_position(s, best_exit[0], best_price, _REASON[best_key[1]], ts, best_exit[1])
         else:
-            pos, leg = best_obj  # type: ignore[misc]
-            fx.exit_position(s, pos, best_price, _REASON[best_kind], ts, leg)
+            break
         if best_key[0] > 0.0:
             cur = best_level
     if at_open:
