@@ -9,12 +9,20 @@ from __future__ import annotations
 import sys
 from enum import Enum, IntEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from rulebot import __version__
+from rulebot.model.enums import Category
+
+if TYPE_CHECKING:
+    from pybit.unified_trading import HTTP
+
+    from rulebot.backtest.fetch import DownloadStopped, FetchRequest, FetchResult
+    from rulebot.model.clock import LiveClock
 
 app = typer.Typer(
     name="rulebot",
@@ -83,6 +91,222 @@ def lint(
     if report.unreadable:
         raise typer.Exit(ExitCode.CANNOT_RUN)
     raise typer.Exit(ExitCode.PROBLEMS if any(d.is_error for d in diagnostics) else ExitCode.OK)
+
+
+@app.command()
+def explain(
+    file: Annotated[Path, typer.Argument(help="A rule file (.yaml/.yml).")],
+    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
+    price: Annotated[
+        Optional[list[str]],
+        typer.Option("--price", help="Sample price for exact order parameters: 65000, or SYMBOL=65000 "
+                                     "(repeat for each symbol). Without it, market-dependent values are described."),
+    ] = None,
+    equity: Annotated[str, typer.Option("--equity", help="Sample account equity in the settle coin.")] = "10000",
+) -> None:
+    """Read each rule in plain English, with its triggers, warm-up and the Bybit requests it would send.
+
+    Exit status: 0 explained, 1 the file has lint errors (they are printed), 2 it could not be read
+    or an option is wrong.
+    """
+    from decimal import Decimal, InvalidOperation
+
+    from rulebot.engine.explain_report import explain_report, report_json, report_text
+    from rulebot.engine.preview import Sample
+    from rulebot.lang.diagnostics import render_json, render_text, summary
+    from rulebot.lang.lint import analyze_file
+
+    def cannot_run(message: str) -> typer.Exit:
+        _stderr().print(f"[red]error[/red]: {escape(message)}", markup=True)
+        return typer.Exit(ExitCode.CANNOT_RUN)
+
+    def amount(text: str, what: str) -> Decimal:
+        try:
+            value = Decimal(text.strip())
+        except InvalidOperation:
+            raise cannot_run(f"{what} must be a number, found '{text}'") from None
+        if not value.is_finite() or value <= 0:
+            raise cannot_run(f"{what} must be above 0, found '{text}'")
+        return value
+
+    if not file.is_file():
+        raise cannot_run(f"{file}: no such file" if not file.exists() else f"{file}: not a file")
+    analysis = analyze_file(file)
+    if analysis.rule_file is None and any(
+            d.code == "E101" and d.message.startswith("cannot read the file") for d in analysis.diagnostics):
+        raise cannot_run(f"{analysis.file}: cannot be read")
+    if analysis.has_errors or analysis.rule_file is None:
+        lines = {analysis.file: analysis.lines}
+        sys.stdout.write(render_json(list(analysis.diagnostics)) if format is OutputFormat.json
+                         else render_text(list(analysis.diagnostics), lines))
+        _stderr().print(summary(analysis.diagnostics, 1) + "; nothing explained")
+        raise typer.Exit(ExitCode.PROBLEMS)
+    symbols = analysis.rule_file.symbols
+    prices: dict[str, Decimal] = {}
+    for item in price or []:
+        name, _, number = item.rpartition("=")
+        if not name and len(symbols) > 1:
+            raise cannot_run(f"--price {item} does not say which of {', '.join(symbols)}; "
+                             f"write --price {symbols[0]}={item}")
+        symbol = name.strip().upper() or symbols[0]
+        if symbol not in symbols:
+            raise cannot_run(f"--price {item}: the file trades {', '.join(symbols)}, not {symbol}")
+        prices[symbol] = amount(number, "--price")
+    report = explain_report(analysis, Sample(prices, amount(equity, "--equity")))
+    if format is OutputFormat.json:
+        sys.stdout.write(report_json(report))
+    else:
+        Console(soft_wrap=True, highlight=False).print(report_text(report), end="")
+    warnings = len(analysis.diagnostics)
+    _stderr().print(f"{len(report.rules)} rule{'s' if len(report.rules) != 1 else ''} explained"
+                    + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""))
+    raise typer.Exit(ExitCode.OK)
+
+
+data_app = typer.Typer(help="Market data: download candles from Bybit for backtests.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+class Interval(str, Enum):
+    """Bar lengths Bybit serves (its ``1 3 5 … D W M``)."""
+
+    m1 = "1m"
+    m3 = "3m"
+    m5 = "5m"
+    m15 = "15m"
+    m30 = "30m"
+    h1 = "1h"
+    h2 = "2h"
+    h4 = "4h"
+    h6 = "6h"
+    h12 = "12h"
+    d1 = "1d"
+    w1 = "1w"
+    mo1 = "1M"
+
+
+@data_app.command("fetch")
+def data_fetch(
+    symbol: Annotated[str, typer.Argument(help="Bybit symbol, e.g. BTCUSDT.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="File to write, .csv or .csv.gz; an existing one is resumed.")
+    ],
+    interval: Annotated[Interval, typer.Option("--interval", help="Bar length.")] = Interval.m1,
+    category: Annotated[Category, typer.Option("--category", help="Bybit market.")] = Category.LINEAR,
+    days: Annotated[Optional[int], typer.Option("--days", min=1, help="The last N days (default 30).")] = None,
+    date_from: Annotated[
+        Optional[str], typer.Option("--from", help="Start, UTC: 2025-06-01 or 2025-06-01T12:00.")
+    ] = None,
+    date_to: Annotated[Optional[str], typer.Option("--to", help="End, UTC, not included; default now.")] = None,
+    testnet: Annotated[bool, typer.Option("--testnet", help="Use Bybit's testnet.")] = False,
+    endpoint: Annotated[
+        Optional[str],
+        typer.Option("--endpoint", envvar="RULEBOT_BYBIT_REST_URL", help="Base REST URL, e.g. a local simulator."),
+    ] = None,
+) -> None:
+    """Download closed candles from Bybit into a CSV file: timestamp,open,high,low,close,volume.
+
+    An existing file is resumed: only the bars it lacks before its first and after its last row are fetched.
+
+    Exit status: 0 written or up to date; 1 the exchange failed, no candles, or interrupted
+    (what was fetched is kept); 2 could not run (a bad option, an unknown symbol, a file
+    that is not a kline file).
+    """
+    from rulebot.backtest.fetch import DownloadStopped, FetchError, FetchRequest, NoCandles, resolve_window
+    from rulebot.exchange.bybit.market_data import kline_session, rest_url
+    from rulebot.model.clock import LiveClock
+
+    err = _stderr()
+    clock = LiveClock()
+    try:
+        start_ms, end_ms = resolve_window(now_ms=clock.now_ms(), days=days, date_from=date_from, date_to=date_to)
+        base_url = rest_url(testnet=testnet, override=endpoint)
+    except (FetchError, ValueError) as e:
+        err.print(f"error: {e}", markup=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.CANNOT_RUN) from None
+    request = FetchRequest(category, symbol.strip().upper(), interval.value, start_ms, end_ms, output)
+    try:
+        with kline_session(base_url) as http:
+            result = _download_with_progress(request, http, clock, err)
+    except NoCandles as e:
+        err.print(f"error: {e}; nothing written", markup=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.PROBLEMS) from None
+    except FetchError as e:
+        err.print(f"error: {e}", markup=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.CANNOT_RUN) from None
+    except DownloadStopped as stop:
+        message, code = _stopped_message(stop, request)
+        err.print(message, markup=False, soft_wrap=True)
+        raise typer.Exit(code) from None
+    except KeyboardInterrupt:
+        err.print(f"interrupted; {output} is unchanged", markup=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.PROBLEMS) from None
+    if result.written:
+        err.print(f"{output}: {_rows_text(result)}, {result.fetched:,} new", markup=False, soft_wrap=True)
+    else:
+        err.print(f"{output} is up to date: {_rows_text(result)}", markup=False, soft_wrap=True)
+
+
+def _download_with_progress(request: FetchRequest, http: HTTP, clock: LiveClock, err: Console) -> FetchResult:
+    """``download`` with a rich progress bar on a terminal (stderr) and a line per retry."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from rulebot.backtest.fetch import FetchProgress, download
+    from rulebot.exchange.bybit.market_data import RetryNotice
+
+    def say_retry(notice: RetryNotice) -> None:
+        err.print(
+            f"{notice.error}; attempt {notice.attempt} of {notice.attempts} failed, "
+            f"retrying in {notice.delay_s:.1f} s",
+            markup=False,
+            soft_wrap=True,
+        )
+
+    if not err.is_terminal:
+        return download(request, http=http, clock=clock, on_retry=say_retry)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task(f"{request.symbol} {request.timeframe} bars", total=None)
+
+        def show(p: FetchProgress) -> None:
+            progress.update(task, total=p.expected, completed=p.done)
+
+        return download(request, http=http, clock=clock, on_progress=show, on_retry=say_retry)
+
+
+def _stopped_message(stop: DownloadStopped, request: FetchRequest) -> tuple[str, ExitCode]:
+    """What to tell after a download stopped part way, and the exit status."""
+    from rulebot.exchange.bybit.market_data import UnknownSymbol
+    from rulebot.exchange.errors import ExchangeUnavailable, OrderRejected, WireFormatError
+
+    cause = stop.cause
+    code = ExitCode.PROBLEMS
+    if isinstance(cause, KeyboardInterrupt):
+        what = "interrupted"
+    elif isinstance(cause, UnknownSymbol):
+        what = f"Bybit has no symbol '{request.symbol}' in category {request.category.value} ({cause})"
+        code = ExitCode.CANNOT_RUN
+    elif isinstance(cause, OrderRejected):
+        what = f"Bybit refused the request: {cause}"
+        code = ExitCode.CANNOT_RUN
+    elif isinstance(cause, (ExchangeUnavailable, WireFormatError)):
+        what = f"download failed: {cause}"
+    else:
+        what = f"cannot download: {cause}"
+        code = ExitCode.CANNOT_RUN
+    if stop.saved is None:
+        return f"error: {what}; {request.output} is unchanged", code
+    kept = f"kept {_rows_text(stop.saved)} in {request.output}; run the same command again to fetch the rest"
+    return f"error: {what}; {kept}", code
+
+
+def _rows_text(result: FetchResult) -> str:
+    from datetime import UTC, datetime
+
+    def utc(ms: int | None) -> str:
+        return "-" if ms is None else datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+
+    return f"{result.rows:,} rows, {utc(result.first_ms)} to {utc(result.last_ms)} UTC"
 
 
 def main() -> None:

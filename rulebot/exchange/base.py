@@ -36,7 +36,14 @@ class Ack:
 
 
 class Exchange(Protocol):
-    """A venue: accepts requests, answers queries, and emits what happened as events."""
+    """A venue: accepts requests, answers queries, and emits what happened as events.
+
+    ``resolves_percent_stops``: whether the venue itself turns a ``PlaceOrder``'s ``tp_pct`` /
+    ``sl_pct`` / ``trail_pct`` / ``trailing_stop`` into stops when the order fills (the paper
+    exchange does); when False the engine sends them as a ``SetTradingStop`` after the fill.
+    """
+
+    resolves_percent_stops: bool
 
     def submit(self, request: Request) -> Ack:
         """Send one request; raises ``OrderRejected`` with Bybit's retCode when refused."""

@@ -229,6 +229,7 @@ class Journal:
                 "paused": st.paused,
                 "in_flight": list(st.in_flight),
                 "for_started_ms": [[k, v] for k, v in st.for_started_ms],
+                "memory": [[k, v] for k, v in st.memory],
             }
             self._write(
                 "INSERT INTO rule_state (name, text_hash, state, updated_ms) VALUES (?, ?, ?, ?)"
@@ -254,6 +255,7 @@ class Journal:
                     paused=bool(state["paused"]),
                     in_flight=tuple(str(x) for x in state["in_flight"]),
                     for_started_ms=tuple((str(k), int(v)) for k, v in state["for_started_ms"]),
+                    memory=tuple((str(k), _memory_value(v)) for k, v in state.get("memory", ())),
                 )
             except (ValueError, KeyError, TypeError) as err:
                 # A damaged state must not stop the engine: the rule starts fresh, and the log says so.
@@ -308,6 +310,13 @@ _ORDER_SELECT = (
     "SELECT order_link_id, ts_ms, rule, symbol, side, order_type, qty, price, params, status, order_id,"
     " filled_qty, reject_reason, updated_ms FROM orders"
 )
+
+
+def _memory_value(value: object) -> float | int | bool | None:
+    """A value of a compiled rule's memory as stored (JSON numbers, booleans, null; NaN as JSON's NaN)."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    raise ValueError(f"memory value {value!r} is not a number, a boolean or null")
 
 
 def _check_json(text: str) -> None:

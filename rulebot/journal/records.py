@@ -60,7 +60,7 @@ class RuleStateRecord:
 
     ``text_hash`` identifies the rule's text: the engine restores a state only when the rule's
     name and text are unchanged. ``for_started_ms`` holds, per ``for``-condition key, when the
-    condition started to hold.
+    condition started to hold; ``memory`` is the compiled condition's snapshot.
     """
 
     name: str
@@ -71,3 +71,6 @@ class RuleStateRecord:
     paused: bool = False
     in_flight: tuple[str, ...] = ()
     for_started_ms: tuple[tuple[str, int], ...] = ()
+    # The compiled condition's own memory (``crosses``, ``for``, ``rising``: CompiledRule.snapshot_state),
+    # as (key, value) pairs in the order the rule gave them.
+    memory: tuple[tuple[str, float | int | bool | None], ...] = ()

@@ -82,7 +82,8 @@ def context_for(rule_file: fm.RuleFile) -> CheckContext:
         category=rule_file.category,
         timeframe=rule_file.timeframe,
         leverage=float(leverage) if leverage is not None else None,
-        has_max_position=rule_file.risk.max_position is not None,
+        # an invalid max_position is reported where it is written, not again as missing (W102)
+        has_max_position=rule_file.risk.max_position is not None or "risk.max_position" in rule_file.key_spans,
         position_mode=mode.value if mode is not None else "oneway",
     )
 
@@ -142,9 +143,10 @@ def _parse_rule(rule: fm.Rule, file: str, skip: set[str], sink: list[Diagnostic]
         condition = parsed.node if parsed.node is not None and not isinstance(parsed.node, (A.RuleBody, tuple)) else None
     elif rule.when is not None:
         ok = False
-    elif not rule.scheduled:
+    elif not rule.scheduled and not {"when", "every", "at", "cron"} & set(rule.key_spans):
+        # A `when` or schedule that was written but invalid is reported where it is written.
         sink.append(_at_span(rule.span, file, "E106",
-                             f"rule '{rule.name}' has no `when`",
+                             f"{_rule_called(rule)} has no `when`",
                              "a rule without `every`, `at` or `cron` needs `when:`; "
                              "to run it on a schedule add `every: 1h`"))
         ok = False
@@ -157,6 +159,11 @@ def _parse_rule(rule: fm.Rule, file: str, skip: set[str], sink: list[Diagnostic]
     else:
         ok = False
     return condition, actions, ok
+
+
+def _rule_called(rule: fm.Rule) -> str:
+    """How messages name a rule, as the loader does: ``rule 'exit'`` or, unnamed, ``rule 2``."""
+    return f"rule '{rule.name}'" if rule.name_span is not None else rule.name
 
 
 def _at_span(span: fm.Span, file: str, code: str, message: str, hint: str) -> Diagnostic:

@@ -2,8 +2,8 @@
 
 ``load_file`` and ``load_text`` never raise for any input: every problem is a diagnostic with the
 file line and column of the value or key it is about. The YAML is composed with PyYAML's libyaml
-``compose`` (node marks, no Python objects built from tags), which measured 15-40x faster than
-ruamel.yaml's round-trip loader (``benchmarks/yaml_loaders.py``).
+``compose``: node marks, and no Python object is ever built from a tag. On 2,000 rules it took
+40 ms where ruamel.yaml's round-trip loader took 1.2 s (``benchmarks/yaml_loaders.py``).
 """
 
 from __future__ import annotations

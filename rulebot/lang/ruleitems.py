@@ -129,14 +129,14 @@ class RuleBuilder:
             if isinstance(getattr(model, key), str):
                 texts[key] = self.text_source(pairs[key][1], key)
                 sources[key] = self._substitute(key, texts[key], uses)
+        ranges = SpanTable.ranges(pairs)
         return fm.Rule(
             index=index, name=model.name.strip() if named else f"rule {index + 1}",
             name_span=head if named else None, span=head,
             when=sources["when"], then=sources["then"], templates=texts, param_uses=tuple(uses),
             cooldown=model.cooldown, every=model.every, at=model.at, cron=model.cron, trigger=model.trigger,
             enabled=model.enabled, priority=model.priority,
-            key_spans=SpanTable(host.index, {key: k for key, (k, _) in pairs.items()}),
-            value_spans=SpanTable(host.index, {key: v for key, (_, v) in pairs.items()}))
+            key_spans=SpanTable(host.index, ranges, values=False), value_spans=SpanTable(host.index, ranges, values=True))
 
     def _read_as_mapping(self, index: int, pairs: dict[str, tuple[yaml.Node, yaml.Node]]) -> bool:
         """E109: an unquoted rule with ': ' in it, which YAML read as a mapping (``when x: y``)."""
@@ -189,8 +189,8 @@ class RuleBuilder:
             return
         hash_at = end + match.end() - 1
         span = fm.Span(self.host.index.location(hash_at), self.host.index.location(hash_at + len(comment)))
-        hint = "quote the whole text, e.g. " + \
-            ("'" + (kept + rest).rstrip().replace("'", "''") + "'" if "\n" not in node.value else "with '...'")
+        hint = "quote the whole text: " + ("'" + (kept + rest).rstrip().replace("'", "''") + "'"
+                                           if "\n" not in node.value else "'...'")
         self.host.report("W107", span, "YAML reads ' #' as the start of a comment, which cuts this rule text short",
                          hint, Severity.WARNING)
 

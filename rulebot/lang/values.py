@@ -1,5 +1,5 @@
 """Reading the small values of a rule file: durations, times of day, timeframes, timezones, cron,
-percents, money and symbol names.
+percents, money and symbol names. (Which coins an amount may name is the checker's business.)
 
 Each reader takes the text as the author wrote it and returns the value, or raises
 ``ValueProblem`` whose message and hint are in the trader's words. The loader uses them for the
@@ -53,9 +53,6 @@ _MONEY = re.compile(rf"({_NUMBER})\s*([A-Za-z][A-Za-z0-9]{{1,9}})")
 _PLAIN_NUMBER = re.compile(_NUMBER)
 _SYMBOL = re.compile(r"[A-Z0-9]{2,25}(?:-\d{1,2}[A-Z]{3}\d{2})?")
 _SEPARATED = re.compile(r"[A-Za-z0-9]+(?:[/\-_:.][A-Za-z0-9]+)?")
-# Coins a money amount may name besides the symbol's own (LANGUAGE.md §2).
-COMMON_COINS: tuple[str, ...] = ("USDT", "USDC", "BTC", "ETH")
-_QUOTE_COINS: tuple[str, ...] = ("USDT", "USDC", "USDE", "USD", "EUR", "BTC", "ETH", "DAI", "BRL", "PERP")
 
 
 def shown(text: str, limit: int = 40) -> str:
@@ -202,11 +199,3 @@ def parse_symbol(text: str) -> str:
         "Bybit symbols are written in capitals without separators, e.g. BTCUSDT"
     raise ValueProblem(f"{shown(word)} is not a Bybit symbol name", hint)
 
-
-def symbol_coins(symbol: str) -> tuple[str, ...]:
-    """The base and quote coin of ``symbol`` when its name shows them (``BTCUSDT`` -> BTC, USDT)."""
-    for quote in _QUOTE_COINS:
-        if symbol.endswith(quote) and len(symbol) > len(quote):
-            base = symbol[: -len(quote)]
-            return (base, "USDC") if quote == "PERP" else (base, quote)
-    return ()

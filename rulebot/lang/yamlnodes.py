@@ -10,6 +10,7 @@ import yaml
 from rulebot.lang import values
 from rulebot.lang.filemodel import Span
 from rulebot.lang.scalarmap import LineIndex
+from rulebot.lang.source import Location
 
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 # Keys whose scalar values are kept as written: YAML 1.1 would turn `at: 8:30` into 510 and
@@ -31,21 +32,36 @@ def span_between(index: LineIndex, start: int, end: int) -> Span:
 
 def node_span(index: LineIndex, node: yaml.Node) -> Span:
     """Where ``node`` is written."""
-    return span_between(index, node.start_mark.index, node.end_mark.index)
+    start, end = node.start_mark, node.end_mark
+    if end.index > start.index and index.text[end.index - 1] not in " \t\n":
+        # The marks' own lines and columns (0-based, in characters) need no search.
+        return Span(Location(start.line + 1, start.column + 1), Location(end.line + 1, end.column + 1))
+    return span_between(index, start.index, end.index)
 
 
 class SpanTable(Mapping[str, Span]):
-    """Spans by key, made when asked for: a file holds thousands and few are ever read."""
+    """Spans by key, made when asked for: a file holds thousands and few are ever read.
 
-    __slots__ = ("_index", "_ranges")
+    ``ranges`` maps each key to file indices ``(key start, key end, value start, value end)``,
+    shared by the key table (``values=False``) and the value table of one mapping.
+    """
 
-    def __init__(self, index: LineIndex, nodes: Mapping[str, yaml.Node]) -> None:
+    __slots__ = ("_index", "_ranges", "_first")
+
+    def __init__(self, index: LineIndex, ranges: Mapping[str, tuple[int, int, int, int]], values: bool) -> None:
         self._index = index
-        self._ranges = {key: (node.start_mark.index, node.end_mark.index) for key, node in nodes.items()}
+        self._ranges = ranges
+        self._first = 2 if values else 0
+
+    @staticmethod
+    def ranges(pairs: Mapping[str, tuple[yaml.Node, yaml.Node]]) -> dict[str, tuple[int, int, int, int]]:
+        """The file indices of each key and value of a mapping's ``pairs``."""
+        return {key: (k.start_mark.index, k.end_mark.index, v.start_mark.index, v.end_mark.index)
+                for key, (k, v) in pairs.items()}
 
     def __getitem__(self, key: str) -> Span:
-        start, end = self._ranges[key]
-        return span_between(self._index, start, end)
+        found = self._ranges[key]
+        return span_between(self._index, found[self._first], found[self._first + 1])
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._ranges)

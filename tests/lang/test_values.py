@@ -82,6 +82,3 @@ def test_percent_money_and_symbols() -> None:
     with pytest.raises(ValueProblem) as caught:
         values.parse_symbol("btc/usdt")
     assert caught.value.hint == "did you mean 'BTCUSDT'?"
-    assert values.symbol_coins("BTCUSDT") == ("BTC", "USDT")
-    assert values.symbol_coins("ETHBTC") == ("ETH", "BTC")
-    assert values.symbol_coins("BTCPERP") == ("BTC", "USDC")

@@ -97,6 +97,9 @@ class PaperConfig:
 class PaperExchange:
     """A simulated USDT-settled linear-contract account that implements ``Exchange``."""
 
+    # An order's percent targets and trailing stop are resolved here at its fill (ledger).
+    resolves_percent_stops = True
+
     def __init__(
         self,
         emit: Emit,
