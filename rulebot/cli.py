@@ -47,7 +47,8 @@ class OutputFormat(str, Enum):
 
 
 def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    # soft_wrap: a message is one line, whatever the width (logs and CI are not terminals)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _version_callback(value: bool) -> None:
@@ -86,7 +87,7 @@ def lint(
     else:
         sys.stdout.write(render_text(diagnostics, report.lines))
     for problem in report.unreadable:
-        _stderr().print(f"[red]error[/red]: {problem}", markup=True)
+        _stderr().print(f"[red]error[/red]: {escape(problem)}", markup=True)
     _stderr().print(summary(diagnostics, report.files_checked))
     if report.unreadable:
         raise typer.Exit(ExitCode.CANNOT_RUN)
@@ -109,25 +110,14 @@ def explain(
     Exit status: 0 explained, 1 the file has lint errors (they are printed), 2 it could not be read
     or an option is wrong.
     """
-    from decimal import Decimal, InvalidOperation
-
     from rulebot.engine.explain_report import explain_report, report_json, report_text
-    from rulebot.engine.preview import Sample
+    from rulebot.engine.preview import Sample, SampleError
     from rulebot.lang.diagnostics import render_json, render_text, summary
     from rulebot.lang.lint import analyze_file
 
     def cannot_run(message: str) -> typer.Exit:
         _stderr().print(f"[red]error[/red]: {escape(message)}", markup=True)
         return typer.Exit(ExitCode.CANNOT_RUN)
-
-    def amount(text: str, what: str) -> Decimal:
-        try:
-            value = Decimal(text.strip())
-        except InvalidOperation:
-            raise cannot_run(f"{what} must be a number, found '{text}'") from None
-        if not value.is_finite() or value <= 0:
-            raise cannot_run(f"{what} must be above 0, found '{text}'")
-        return value
 
     if not file.is_file():
         raise cannot_run(f"{file}: no such file" if not file.exists() else f"{file}: not a file")
@@ -141,18 +131,11 @@ def explain(
                          else render_text(list(analysis.diagnostics), lines))
         _stderr().print(summary(analysis.diagnostics, 1) + "; nothing explained")
         raise typer.Exit(ExitCode.PROBLEMS)
-    symbols = analysis.rule_file.symbols
-    prices: dict[str, Decimal] = {}
-    for item in price or []:
-        name, _, number = item.rpartition("=")
-        if not name and len(symbols) > 1:
-            raise cannot_run(f"--price {item} does not say which of {', '.join(symbols)}; "
-                             f"write --price {symbols[0]}={item}")
-        symbol = name.strip().upper() or symbols[0]
-        if symbol not in symbols:
-            raise cannot_run(f"--price {item}: the file trades {', '.join(symbols)}, not {symbol}")
-        prices[symbol] = amount(number, "--price")
-    report = explain_report(analysis, Sample(prices, amount(equity, "--equity")))
+    try:
+        sample = Sample.from_options(price or [], equity, analysis.rule_file.symbols)
+    except SampleError as problem:
+        raise cannot_run(str(problem)) from None
+    report = explain_report(analysis, sample)
     if format is OutputFormat.json:
         sys.stdout.write(report_json(report))
     else:

@@ -240,7 +240,10 @@ def action_notes(ctx: Described, requests: tuple[Request, ...], limits: RiskLimi
     orders = [r for r in requests if isinstance(r, PlaceOrder)]
     if isinstance(action, A.Order) and orders:
         q = action.quantity
-        value_depends = ctx.stand.price is None or not ctx.exact(q.amount) or not ctx.exact(action.price)
+        # an inverse contract is worth one USD: the value of a size in contracts needs no price
+        sized_in_value = ctx.rules.category is Category.INVERSE and not q.basis and not isinstance(q.amount, A.Money)
+        price_unknown = ctx.stand.price is None and not sized_in_value
+        value_depends = price_unknown or not ctx.exact(q.amount) or not ctx.exact(action.price)
         guards = _guards(ctx, orders[0], limits, value_depends)
         if guards:
             notes.append("checked again when it fires, against the market and account then: " + ", ".join(guards))

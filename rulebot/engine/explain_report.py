@@ -108,6 +108,14 @@ def _request_json(r: RequestPreview) -> dict[str, object]:
     }
 
 
+def _instrument_json(rules: InstrumentRules) -> dict[str, str]:
+    return {
+        "symbol": rules.symbol, "tick_size": str(rules.tick_size), "qty_step": str(rules.qty_step),
+        "min_order_qty": str(rules.min_order_qty), "min_order_value": f"{rules.min_notional} {rules.quote_coin}",
+        "source": _instrument_source(rules),
+    }
+
+
 def _rule_json(rr: RuleReport) -> dict[str, object]:
     e = rr.explanation
     out: dict[str, object] = {
@@ -151,7 +159,7 @@ def report_json(report: ExplainReport) -> str:
             "equity": str(report.sample.equity),
             "describes": _sample_lines(report),
         },
-        "instruments": [_instrument_line(report.context.instruments[s]) for s in report.context.symbols],
+        "instruments": [_instrument_json(report.context.instruments[s]) for s in report.context.symbols],
         "notes": list(report.context.notes),
         "diagnostics": [d.as_dict() for d in e.diagnostics],
         "rules": [_rule_json(rr) for rr in report.rules],

@@ -70,6 +70,7 @@ class Engine:
     default the engine makes its own, for rule sets built by hand. ``instruments`` gives each
     symbol's trading rules (default: the bundled snapshot). ``persist_state``: write rule state
     to the journal as it changes (live); a replay writes it once, at ``stop``.
+    ``feed_timeframe``: the timeframe of the klines fed, for files compiled at a reload.
     """
 
     def __init__(
@@ -85,19 +86,22 @@ class Engine:
         notifier: Notifier | None = None,
         queue_size: int = 100_000,
         persist_state: bool = True,
+        feed_timeframe: str | None = None,
     ) -> None:
         self.market = market
         self.exchange = exchange
         self.journal = journal
         self.clock = clock
-        self.instruments = _instrument_lookup(instruments)
+        self.instruments = instrument_lookup(instruments)
         self.accounts = accounts or AccountBook(clock, self._settle_coin, market.live_fields)
         self.bad = BadInputLog()
         self.runner = ActionRunner(
             exchange, journal, self.accounts, self.instruments, notifier,
             resolves_percent_stops=bool(getattr(exchange, "resolves_percent_stops", False)),
         )
-        self.reloader = Reloader(CompileContext(market, self.accounts, clock, self.instruments), journal)
+        self.reloader = Reloader(
+            CompileContext(market, self.accounts, clock, self.instruments, feed_timeframe=feed_timeframe), journal
+        )
         self._routes = Routes(ruleset, self.bad)
         self._queue: queue.Queue[Event] = queue.Queue(maxsize=queue_size)
         self._local: deque[Event] = deque()
@@ -190,6 +194,17 @@ class Engine:
             raise RuntimeError("call start() before feeding events")
         self._dispatch(event)
         self._after_event()
+
+    def process_kline(self, bar: KlineUpdate) -> None:
+        """``process`` for a kline, without the dispatch by type: a replay's one call per bar."""
+        self._on_market(bar)
+        if self._local:
+            self._drain()
+        now = self.clock.now_ms()
+        if now >= self._next_timer_ms:
+            self._run_timers(now)
+        if self._dirty and self._persist:
+            self.save_states(now)
 
     def run(self) -> None:
         """The engine thread: take events from the queue in order until a ``Shutdown``."""
@@ -443,9 +458,10 @@ def _cause(cause: Changed | str) -> str:
     return cause.kind.value
 
 
-def _instrument_lookup(
+def instrument_lookup(
     instruments: Mapping[str, InstrumentRules] | Callable[[str], InstrumentRules] | None,
 ) -> Callable[[str], InstrumentRules]:
+    """A symbol -> instrument rules function from a table, a function, or the bundled defaults."""
     if instruments is None:
         return default_rules
     if callable(instruments):

@@ -122,13 +122,13 @@ class ActionRunner:
             if isinstance(prepared, Rejection):
                 self._refuse(slot, prepared, now_ms)
                 return
-            self._journal.record_action(slot.name, slot.symbol, seq, prepared.action.kind,
-                                        prepared.action.model_dump_json(), now_ms)
+            params = prepared.action.model_dump_json()
+            self._journal.record_action(slot.name, slot.symbol, seq, prepared.action.kind, params, now_ms)
             if prepared.note:
                 log.info("action_note rule=%r symbol=%s note=%r", slot.name, slot.symbol, prepared.note)
             if isinstance(intent, NotifyIntent):
                 self._notifier.notify(intent.text)
-            if not self._send(slot, prepared, seq, now_ms):
+            if not self._send(slot, prepared, seq, now_ms, params):
                 return
 
     def _refuse(self, slot: RuleSlot, rejection: Rejection, now_ms: int) -> None:
@@ -139,15 +139,20 @@ class ActionRunner:
         if rejection.halt:
             self.halt(slot.file, rejection.reason, now_ms)
 
-    def _send(self, slot: RuleSlot, prepared: Prepared, seq: int, now_ms: int) -> bool:
-        """Journal and send the requests of one action; False when one was refused."""
+    def _send(self, slot: RuleSlot, prepared: Prepared, seq: int, now_ms: int, params: str) -> bool:
+        """Journal and send the requests of one action; False when one was refused.
+
+        ``params`` is the validated action as JSON: an action of one order journals it as the
+        order's parameters, one of several orders (a `close` of both hedge sides) each order's own.
+        """
+        single = len(prepared.requests) == 1
         for request in prepared.requests:
             if isinstance(request, PlaceOrder):
                 link = request.order_link_id
                 try:
                     self._journal.record_order_intent(
                         link, slot.name, slot.symbol, request.side.value, request.order_type.value,
-                        request.qty, request.price, request_json(request), now_ms,
+                        request.qty, request.price, params if single else request_json(request), now_ms,
                     )
                 except JournalError as err:
                     # the same orderLinkId again: never send an intent twice

@@ -16,9 +16,9 @@ says the refusal depends on the market.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from rulebot.actions import (
     AccountView,
@@ -45,7 +45,7 @@ from rulebot.model.instruments import default_rules
 
 __all__ = [
     "ActionPreview", "DEFAULT_EQUITY", "Param", "PreviewContext", "Refusal", "RequestPreview", "Sample",
-    "preview_rule",
+    "SampleError", "preview_rule",
 ]
 
 DEFAULT_EQUITY = Decimal("10000")
@@ -106,6 +106,20 @@ class ActionPreview:
     refusals: tuple[Refusal, ...] = ()
 
 
+class SampleError(ValueError):
+    """A sample option that cannot be used; the message says which and why."""
+
+
+def _positive(text: str, what: str) -> Decimal:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise SampleError(f"{what} must be a number, found '{text}'") from None
+    if not value.is_finite() or value <= 0:
+        raise SampleError(f"{what} must be above 0, found '{text}'")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Sample:
     """The sample market: a price per symbol (none given: market values are described) and the equity."""
@@ -115,6 +129,21 @@ class Sample:
 
     def price_for(self, symbol: str) -> Decimal | None:
         return self.prices.get(symbol)
+
+    @classmethod
+    def from_options(cls, prices: Sequence[str], equity: str, symbols: Sequence[str]) -> Sample:
+        """Read `--price 65000` / `--price BTCUSDT=65000` (one per symbol) and `--equity`; raises ``SampleError``."""
+        read: dict[str, Decimal] = {}
+        for item in prices:
+            name, _, number = item.rpartition("=")
+            if not name and len(symbols) > 1:
+                raise SampleError(f"--price {item} does not say which of {', '.join(symbols)}; "
+                                  f"write --price {symbols[0]}={item}")
+            symbol = name.strip().upper() or symbols[0]
+            if symbol not in symbols:
+                raise SampleError(f"--price {item}: the file trades {', '.join(symbols)}, not {symbol}")
+            read[symbol] = _positive(number, "--price")
+        return cls(read, _positive(equity, "--equity"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +268,8 @@ def _preview_symbol(action: A.Action, symbol: str, pc: PreviewContext, sample: S
         if isinstance(result, Prepared):
             return _outcome(action, result, rules, symbol, stand, price, direction, pc)
         fire_time = not exact or price is None or _holds_position(action)
-        if result.code not in _DEPENDENT or not fire_time:
+        # A refusal names its numbers: the same words at two stand-ins do not depend on them.
+        if result.code not in _DEPENDENT or not fire_time or (first is not None and result == first):
             return _Outcome(refusal=Refusal(symbol, result.code.value, result.reason, True))
         first = first or result
     assert first is not None

@@ -20,13 +20,18 @@ This layer takes bars as ``KlineUpdate`` events; reading files is ``rulebot.back
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from rulebot.engine.loop import Engine
-from rulebot.exchange.paper.exchange import PaperExchange
+from rulebot.engine.account import AccountBook
+from rulebot.engine.loop import Engine, instrument_lookup
+from rulebot.engine.ruleset import CompileContext, load_ruleset
+from rulebot.exchange.paper.exchange import FillMode, PaperConfig, PaperExchange
+from rulebot.journal.journal import Journal
+from rulebot.lang.diagnostics import render_text
 from rulebot.market.state import MarketState
-from rulebot.market.timeframes import normalize_timeframe, timeframe_ms
+from rulebot.model.events import Event
+from rulebot.model.instruments import InstrumentRules
 from rulebot.model.clock import SimClock
 from rulebot.model.enums import ExitReason
 from rulebot.model.events import KlineUpdate
@@ -42,17 +47,72 @@ class ReplayStats:
     rejected: int
 
 
-def aggregate_from(market: MarketState, engine: Engine, symbol: str, base_timeframe: str) -> None:
-    """Build every longer timeframe the rules of ``symbol`` read from the replayed bars."""
-    base = normalize_timeframe(base_timeframe)
-    base_ms = timeframe_ms(base) or 0
-    for file in engine.ruleset.files:
-        if symbol not in file.symbols:
-            continue
-        for tf in (*file.timeframes, *(w[0] for w in file.warmup), file.timeframe):
-            norm = normalize_timeframe(tf)
-            if norm != base and (timeframe_ms(norm) or 0) > base_ms:
-                market.candles(symbol, norm, aggregate_from=base)
+class ReplayError(Exception):
+    """The rule files cannot be replayed; the message holds their diagnostics."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Replay:
+    """An engine trading on a bar-mode paper exchange with a simulated clock, ready for bars."""
+
+    engine: Engine
+    paper: PaperExchange
+    clock: SimClock
+    market: MarketState
+    journal: Journal
+
+    def run(self, bars: Iterable[KlineUpdate], *, start_ms: int | None = None) -> ReplayStats:
+        """Replay ``bars`` (see ``replay_bars``), close what is open at the end and stop the
+        engine (its rule states are journalled)."""
+        stats = replay_bars(self.engine, self.paper, self.clock, bars, start_ms=start_ms)
+        self.engine.stop()
+        return stats
+
+
+def prepare_replay(
+    paths: Sequence[str],
+    *,
+    timeframe: str = "1m",
+    paper: PaperConfig | None = None,
+    instruments: Mapping[str, InstrumentRules] | Callable[[str], InstrumentRules] | None = None,
+    journal: Journal | None = None,
+    start_ms: int = 0,
+    history: int = 1000,
+) -> Replay:
+    """Load and compile ``paths`` against a fresh market fed ``timeframe`` klines, with a paper
+    exchange in bar mode; raises ``ReplayError`` with the diagnostics of files that have errors.
+
+    ``journal`` defaults to one in memory (nothing is kept); a file journal should be opened
+    with ``batch=True`` so that it does not dominate the replay.
+    """
+    clock = SimClock(start_ms)
+    market = MarketState(history=history)
+    lookup = instrument_lookup(instruments)
+    accounts = AccountBook(clock, lambda symbol: lookup(symbol).settle_coin.upper(), market.live_fields)
+    ctx = CompileContext(market, accounts, clock, lookup, feed_timeframe=timeframe)
+    ruleset, failed = load_ruleset(paths, ctx)
+    if failed:
+        text = "\n".join(
+            render_text([d for d in a.diagnostics if d.is_error], {a.file: a.lines}) for a in failed
+        )
+        raise ReplayError(f"{len(failed)} rule file(s) have errors:\n{text}")
+    sink: list[Engine] = []
+
+    def emit(event: Event) -> None:
+        sink[0].emit(event)
+
+    config = paper or PaperConfig()
+    if config.fill_mode is not FillMode.BARS:
+        raise ValueError("a replay fills by bars: use PaperConfig(fill_mode=FillMode.BARS)")
+    exchange = PaperExchange(emit, clock, config, instruments=_table(ruleset.symbols(), lookup))
+    engine = Engine(ruleset, market, exchange, journal or Journal.memory(), clock, accounts=accounts,
+                    instruments=lookup, persist_state=False, feed_timeframe=timeframe)
+    sink.append(engine)
+    return Replay(engine, exchange, clock, market, engine.journal)
+
+
+def _table(symbols: Sequence[str], lookup: Callable[[str], InstrumentRules]) -> dict[str, InstrumentRules]:
+    return {symbol: lookup(symbol) for symbol in symbols}
 
 
 def replay_bars(
@@ -71,7 +131,7 @@ def replay_bars(
     read ``clock``.
     """
     market = engine.market
-    process = engine.process
+    process = engine.process_kline
     pending = engine.process_pending
     on_bar = paper.on_bar
     advance = clock.advance_to

@@ -20,7 +20,9 @@ from rulebot.actions.risk import Money, Percent, RiskConfigError, RiskLimits
 from rulebot.engine.account import AccountBook
 from rulebot.engine.rulestate import RuleLike
 from rulebot.lang import filemodel as fm
-from rulebot.lang.lint import FileAnalysis
+from rulebot.lang.compiled import Bindings, Feed
+from rulebot.lang.compiler import compile_file
+from rulebot.lang.lint import FileAnalysis, analyze_file
 from rulebot.market.state import MarketState
 from rulebot.market.timeframes import normalize_timeframe, timeframe_ms
 from rulebot.model.clock import Clock
@@ -42,8 +44,9 @@ class FileSettings:
 class FileRules:
     """The compiled rules of one file (one per usable, enabled rule and symbol, in file order).
 
-    ``key`` (the file's name) prefixes every rule's state key. ``warmup`` is the closed bars of
-    history per timeframe the rules need at start; ``timeframes`` the bar timeframes they read.
+    ``key`` (the file's name) prefixes every rule's state key. ``feeds`` are the candle series
+    the rules read: which timeframe is fed klines, which are aggregated from it, and the
+    closed bars of history each needs at start.
     """
 
     path: str
@@ -53,8 +56,7 @@ class FileRules:
     timezone: str = "UTC"
     limits: RiskLimits = field(default_factory=RiskLimits)
     settings: FileSettings = field(default_factory=FileSettings)
-    warmup: tuple[tuple[str, int], ...] = ()
-    timeframes: tuple[str, ...] = ()
+    feeds: tuple[Feed, ...] = ()
     key: str = ""
 
     def __post_init__(self) -> None:
@@ -102,6 +104,7 @@ class CompileContext:
     accounts: AccountBook
     clock: Clock
     instruments: Callable[[str], InstrumentRules]
+    feed_timeframe: str | None = None  # the timeframe of the klines fed (a replay's data); None: the rules' lowest
 
 
 def risk_limits(risk: fm.Risk) -> RiskLimits:
@@ -147,10 +150,6 @@ def compile_analysis(analysis: FileAnalysis, ctx: CompileContext) -> FileRules:
     Raises ``ValueError`` for a file with errors (the caller reports its diagnostics) and
     ``RiskConfigError`` for a ``risk:`` value the action layer cannot apply.
     """
-    # the compiler is imported here: it is the one part of lang the engine needs only when
-    # it loads a file, and tests build FileRules from hand-made rules without it
-    from rulebot.lang.compiler import Bindings, compile_file
-
     rule_file = analysis.rule_file
     if rule_file is None or analysis.has_errors:
         raise ValueError(f"{analysis.file} has errors; it cannot be compiled")
@@ -164,35 +163,22 @@ def compile_analysis(analysis: FileAnalysis, ctx: CompileContext) -> FileRules:
         timezone=rule_file.timezone,
         tick_size=lambda symbol: float(instruments(symbol).tick_size),
     )
-    compiled = compile_file(analysis, bindings)
-    warmup: dict[str, int] = {}
-    timeframes: dict[str, None] = {}
-    for item in analysis.rules:
-        if item.checked is None or not item.usable or not item.rule.enabled:
-            continue
-        for w in item.checked.warmup_bars:
-            tf = normalize_timeframe(w.timeframe)
-            warmup[tf] = max(warmup.get(tf, 0), w.bars)
-        for tf in item.checked.timeframes:
-            timeframes[normalize_timeframe(tf)] = None
+    compiled = compile_file(analysis, bindings, feed_timeframe=ctx.feed_timeframe)
     return FileRules(
         path=analysis.file,
         symbols=tuple(rule_file.symbols),
-        rules=tuple(compiled),
+        rules=tuple(compiled.rules),
         timeframe=normalize_timeframe(rule_file.timeframe),
         timezone=rule_file.timezone,
         limits=risk_limits(rule_file.risk),
         settings=file_settings(rule_file.settings),
-        warmup=tuple(sorted(warmup.items(), key=lambda kv: timeframe_ms(kv[0]) or 0)),
-        timeframes=tuple(sorted(timeframes, key=lambda tf: timeframe_ms(tf) or 0)),
+        feeds=compiled.feeds,
     )
 
 
 def load_ruleset(paths: Sequence[str], ctx: CompileContext) -> tuple[RuleSet, list[FileAnalysis]]:
     """Analyse and compile each file; returns the set of the clean files and the analyses of
     the files with errors (whose diagnostics the caller prints)."""
-    from rulebot.lang.lint import analyze_file
-
     files: list[FileRules] = []
     failed: list[FileAnalysis] = []
     for path in paths:

@@ -147,7 +147,9 @@ class SimSchedule:
     def __init__(self, jobs: Sequence[Job], now_ms: int) -> None:
         self._jobs = tuple(jobs)
         self._next: list[int] = []
-        now = to_datetime(now_ms)
+        # the schedule starts strictly after now: a job due exactly at the start already ran
+        # (or, at a first start, was not yet wanted)
+        now = to_datetime(now_ms + 1)
         for job in self._jobs:
             first = job.trigger.get_next_fire_time(None, now)
             self._next.append(_NEVER_MS if first is None else to_ms(first))

@@ -429,7 +429,7 @@ class Codegen:
         if combined.relative_offset:
             # `ema(50) + 1%` is ema(50) × 1.01
             if b.const is not None:
-                factor = 1.0 + b.const if e.op == "+" else 1.0 - b.const
+                factor = 1.0 + b.const
                 if a.const is not None:
                     return Val(lit(a.const * factor), 0, a.const * factor)
                 return self._fit(Val(f"({a.text} * {lit(factor)})", depth))

@@ -6,14 +6,27 @@ safety. ``docs/diagnostics.md`` is generated from this table (``python -m rulebo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from rulebot.lang.code_examples import EXAMPLES
 
 
 @dataclass(frozen=True, slots=True)
 class Code:
+    """A diagnostic code: stable ``code``, kebab-case ``name``, one-line ``summary``, and a wrong
+    example with its fix (rule text on one line, or a whole small rule file)."""
+
     code: str
     name: str
     summary: str
+    bad: str = ""
+    fixed: str = ""
+    bad_saved_as: str = "utf-8"
+
+    @property
+    def severity(self) -> str:
+        """``error`` for E codes, ``warning`` for W codes (``--strict`` changes the level, not the code)."""
+        return "warning" if self.code.startswith("W") else "error"
 
 
 _TABLE = (
@@ -70,9 +83,72 @@ _TABLE = (
     Code("W107", "yaml-comment-in-rule", "an unquoted ' #' cut the rule text short: YAML read a comment"),
 )
 
-CODES: dict[str, Code] = {c.code: c for c in _TABLE}
+
+def _with_example(c: Code) -> Code:
+    example = EXAMPLES.get(c.code)
+    if example is None:
+        return c  # a test fails for a code without an example
+    return replace(c, bad=example.bad, fixed=example.fixed, bad_saved_as=example.saved_as)
+
+
+CODES: dict[str, Code] = {c.code: _with_example(c) for c in _TABLE}
 
 
 def code_name(code: str) -> str:
     """The kebab-case name of a code (``E203`` -> ``unknown-indicator``)."""
     return CODES[code].name
+
+
+_GROUPS = (
+    ("E1", "E1xx: the file and its YAML"),
+    ("E2", "E2xx: syntax and names"),
+    ("E3", "E3xx: kinds and values"),
+    ("W1", "W1xx: rule safety (warnings)"),
+)
+
+
+def _anchor(c: Code) -> str:
+    return f"#{c.code.lower()}-{c.name}"
+
+
+def _example(label: str, text: str, note: str = "") -> list[str]:
+    if "\n" in text:
+        return [f"{label} file{note}:", "", "```yaml", text.rstrip("\n"), "```", ""]
+    return [f"{label} rule{note}:", "", "```text", text, "```", ""]
+
+
+def render_catalogue() -> str:
+    """``docs/diagnostics.md``: every code with its summary, a wrong example and its fix."""
+    out = [
+        "# Diagnostics",
+        "",
+        "<!-- Generated from rulebot/lang/codes.py by `python -m rulebot.lang.codes > docs/diagnostics.md`;"
+        " do not edit by hand. -->",
+        "",
+        "`rulebot lint` reports every problem as `file:line:col: severity CODE message`. Codes are",
+        "stable and never reused. Errors (`E`) keep a file from running; warnings (`W`) do not,",
+        "unless `rulebot lint --strict` counts them as errors (the code stays the same).",
+        "A *rule* example below is rule text as written after `- ` under `rules:`, in a file that",
+        "sets `symbol: BTCUSDT` and `risk: {max_position: 0.05}`; a *file* example is a whole rule file.",
+        "",
+        "| code | name | severity | what it reports |",
+        "|---|---|---|---|",
+    ]
+    out += [f"| [{c.code}]({_anchor(c)}) | {c.name} | {c.severity} | {c.summary} |" for c in CODES.values()]
+    for prefix, title in _GROUPS:
+        out += ["", f"## {title}", ""]
+        for c in (c for c in CODES.values() if c.code.startswith(prefix)):
+            out += [f"### {c.code} {c.name}", "", f"{c.severity}: {c.summary}.", ""]
+            # an encoding problem shows the same text twice: say how each file is saved
+            saved = c.bad_saved_as != "utf-8"
+            out += _example("Wrong", c.bad, f" (saved as {c.bad_saved_as})" if saved else "")
+            out += _example("Fixed", c.fixed, " (saved as utf-8)" if saved else "")
+    while out[-1] == "":
+        out.pop()
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(render_catalogue())

@@ -16,10 +16,11 @@ from rulebot.lang import filemodel as fm
 from rulebot.lang.checker import CheckedRule, Warmup
 from rulebot.lang.diagnostics import Diagnostic
 from rulebot.lang.lint import AnalyzedRule, FileAnalysis
+from rulebot.lang.parser import parse
 from rulebot.lang.printer import format_rule
 from rulebot.lang.phrases import duration_words, timeframe_words
 from rulebot.lang.reading import ActionReading, Reader, ReadingContext
-from rulebot.lang.source import Location
+from rulebot.lang.source import Location, Source
 from rulebot.lang.vocabulary import ReadSource
 from rulebot.model.enums import Category, TriggerMode
 from rulebot.model.instruments import default_rules
@@ -88,7 +89,7 @@ def reading_context(rule_file: fm.RuleFile) -> ReadingContext:
         timezone=rule_file.timezone,
         base_coin=shared({r.base_coin for r in instruments}),
         # inverse contracts are counted in USD, the quote coin
-        size_unit=shared({r.quote_coin if inverse else r.base_coin for r in instruments}),
+        size_unit=shared({f"{r.quote_coin} contracts" if inverse else r.base_coin for r in instruments}),
         settle_coin=shared({r.settle_coin for r in instruments}),
         quote_coin=shared({r.quote_coin for r in instruments}),
         position_mode=mode.value if mode is not None else "oneway",
@@ -199,27 +200,13 @@ def warmup_words(w: Warmup) -> str:
     return f"needs {w.bars} closed {w.timeframe} {'bar' if w.bars == 1 else 'bars'} of history at start"
 
 
-def _offset_nodes(root: object) -> list[A.BinOp]:
-    found: list[A.BinOp] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, A.BinOp):
-            found.append(node)
-        if isinstance(node, tuple):
-            stack.extend(node)
-        elif hasattr(node, "__dataclass_fields__") and not isinstance(node, A.Span):
-            stack.extend(getattr(node, name) for name in node.__dataclass_fields__ if name != "span")
-    return found
-
-
-def _offsets(checked: CheckedRule, condition: A.Expr | None, actions: tuple[A.Action, ...],
-             ctx: ReadingContext) -> tuple[OffsetReading, ...]:
-    by_part = {False: _offset_nodes(condition), True: _offset_nodes(actions)}
+def _offsets(checked: CheckedRule, ctx: ReadingContext) -> tuple[OffsetReading, ...]:
+    """Each offset the checker read, in words. Its text is the expression as written (also inside
+    a notify template, whose spans are not the rule's), so it is parsed again to be read."""
     out: list[OffsetReading] = []
     for offset in checked.offsets:
-        node = next((n for n in by_part[offset.in_actions] if n.span == offset.span), None)
-        words = Reader(ctx).value(node) if node is not None else ""
+        parsed = parse(Source.contiguous("<offset>", offset.text), "condition").node
+        words = Reader(ctx).value(parsed) if isinstance(parsed, A.BinOp) else ""
         out.append(OffsetReading(offset.text, offset.reading, words, "actions" if offset.in_actions else "condition"))
     return tuple(out)
 
@@ -240,7 +227,7 @@ def explain_rule(analyzed: AnalyzedRule, ctx: ReadingContext, symbols: tuple[str
         triggers=triggers(rule, checked, ctx, symbols),
         firing=firing(rule, checked, analyzed.condition is not None),
         warmup=checked.warmup_bars,
-        offsets=_offsets(checked, analyzed.condition, analyzed.actions, ctx),
+        offsets=_offsets(checked, ctx),
         actions=actions,
         enabled=rule.enabled,
         diagnostics=diagnostics,

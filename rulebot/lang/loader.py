@@ -241,9 +241,13 @@ class _Loader:
         try:
             return yaml.compose(self.text, Loader=_LOADER)
         except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
+            # libyaml notices a key without ':' only at the next token; the key is where its context starts
+            simple_key = error.context == "while scanning a simple key" and error.context_mark is not None
+            mark = error.context_mark if simple_key else (error.problem_mark or error.context_mark)
             location = Location(mark.line + 1, mark.column + 1) if mark else Location(1, 1)
             problem = error.problem or error.context or "unreadable YAML"
+            if mark is not None and self.text[mark.index:mark.index + 1] == "\t":
+                problem = "found a tab character"  # libyaml says only "cannot start any token"
             message, hint = f"invalid YAML: {problem}", ""
             context_line = error.context_mark.line + 1 if error.context_mark is not None else location.line
             for needle, said, fix in _YAML_PROBLEMS:

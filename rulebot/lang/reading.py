@@ -77,6 +77,11 @@ _TIME_IN_FORCE_WORDS = {"post_only": "post-only", "ioc": "immediate-or-cancel", 
                         "reduce_only": "reduce-only"}
 
 
+def _is_offset(e: A.BinOp) -> bool:
+    """``ema(50) + 1%`` or ``ask1 + 2 ticks``: read as a distance above or below a price."""
+    return e.op in "+-" and (relative_offset(e) or isinstance(e.right, A.Ticks))
+
+
 class Reader:
     """Reads one sentence; remembers the last bar timeframe it named."""
 
@@ -109,7 +114,7 @@ class Reader:
         if isinstance(e, A.Index):
             return self.value(e.target, ago + e.offset)
         if isinstance(e, A.Neg):
-            if isinstance(e.operand, (A.Number, A.Percent)):
+            if isinstance(e.operand, (A.Number, A.Percent, A.Money)):
                 return "-" + self.value(e.operand)
             return "minus " + self.value(e.operand, ago)
         if isinstance(e, A.BinOp):
@@ -141,8 +146,11 @@ class Reader:
         return self._bar(indicator_phrase(call.name, arguments_of(call)), ago, timeframe)
 
     def _binop(self, e: A.BinOp, ago: int) -> str:
-        if e.op in "+-" and (relative_offset(e) or isinstance(e.right, A.Ticks)):
+        if _is_offset(e):
             side = "above" if e.op == "+" else "below"
+            if isinstance(e.left, A.BinOp) and _is_offset(e.left):
+                # chains apply left to right: `ema(20) + 1% - 0.5%`
+                return f"{self.value(e.left, ago)}, then {self.value(e.right, ago)} {side} that"
             return f"{self.value(e.right, ago)} {side} {self.value(e.left, ago)}"
         left = self.value(e.left, ago)
         right = self.value(e.right, ago)
@@ -207,7 +215,7 @@ class Reader:
         special = self._special_compare(op, left, right)
         if special is not None:
             return special
-        if isinstance(right, A.BinOp) and right.op in "+-" and (relative_offset(right) or isinstance(right.right, A.Ticks)):
+        if isinstance(right, A.BinOp) and _is_offset(right):
             margin = _MARGINS.get((op, right.op))
             if margin is not None:
                 subject = self.value(left)
@@ -304,7 +312,7 @@ class Reader:
                       for opt in a.options if opt.kind in ("tp", "sl", "trail") and opt.value is not None])
 
     def _quantity(self, q: A.Quantity) -> str:
-        coin = self.ctx.base_coin or "the base coin"
+        coin = self.ctx.base_coin or "each symbol's base coin"
         if q.basis:
             return f"{coin} worth {self.value(q.amount)} of {_BASIS_WORDS.get(q.basis, q.basis)}"
         if isinstance(q.amount, A.Money):
@@ -312,7 +320,7 @@ class Reader:
                 return self.value(q.amount)
             return f"{self.value(q.amount)} worth of {coin}"
         if isinstance(q.amount, A.Number):
-            return f"{q.amount.text} {self.ctx.size_unit or coin}".rstrip()
+            return f"{q.amount.text} {self.ctx.size_unit}" if self.ctx.size_unit else f"{q.amount.text} of {coin}"
         return f"an amount of {self.ctx.size_unit or coin} equal to {self.value(q.amount)}"
 
     def _order_kind(self, order_type: str, price: A.Expr | None, adjectives: list[str]) -> str:

@@ -5,6 +5,7 @@ reported in the author's words."""
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any, Mapping, Protocol
 
 import yaml
@@ -46,6 +47,29 @@ class Host(Protocol):
     def validate(self, model: type[fm.BaseModel], partial: type[fm.BaseModel], data: dict[str, Any],
                  node: yaml.MappingNode, head: fm.Span, where: str,
                  missing_hints: Mapping[str, str] | None = None) -> Any: ...
+
+
+def _scalar_positions(index: LineIndex, start: int, end: int, style: str | None, value: str) -> list[Location]:
+    """The file position of each character of the scalar at ``index.text[start:end]``, and of its end."""
+    mapped = scalar_segments(index.text, start, end, style, value)
+    if mapped is None:
+        # A construct the scanner does not follow: every character points at the value's start.
+        return [index.location(start)] * (len(value) + 1)
+    segments, content_end = mapped
+    positions = index.locations(segments)
+    positions.append(index.location(content_end))
+    return positions
+
+
+def _substituted_positions(template: Source, runs: list[tuple[int, int, int]]) -> list[Location]:
+    """Positions of a substituted text: the template's, a value's all at its ``${``."""
+    positions: list[Location] = []
+    for start, end, width in runs:
+        if width < 0:
+            positions.extend(template.positions[start:end])
+        else:
+            positions.extend([template.positions[start]] * width)
+    return positions
 
 
 class RuleBuilder:
@@ -156,19 +180,11 @@ class RuleBuilder:
     def text_source(self, node: yaml.ScalarNode, field: str, rule_text: bool = True) -> Source:
         """The node's value with the file position of each character; for rule text, warns when ` #` cut it short."""
         host = self.host
-        start, end = node.start_mark.index, node.end_mark.index
-        mapped = scalar_segments(host.text, start, end, node.style, node.value)
-        if mapped is None:
-            # A construct the scanner does not follow: every character points at the value's start.
-            first = host.index.location(start)
-            positions = [first] * (len(node.value) + 1)
-        else:
-            segments, content_end = mapped
-            positions = host.index.locations(segments)
-            positions.append(host.index.location(content_end))
         if rule_text and not node.style:
             self._check_comment(node, field)
-        return Source(host.file, node.value, tuple(positions))
+        # The map is made only if a diagnostic or explain asks for it (most rules never do).
+        return Source.deferred(host.file, node.value, partial(
+            _scalar_positions, host.index, node.start_mark.index, node.end_mark.index, node.style, node.value))
 
     def _check_comment(self, node: yaml.ScalarNode, field: str) -> None:
         """W107: an unquoted rule text that YAML cut at ' #', when what is left cannot be a whole rule."""
@@ -200,12 +216,14 @@ class RuleBuilder:
         if "${" not in text:
             return template
         pieces: list[str] = []
-        positions: list[Location] = []
+        # (start, end, width) of the template: its own characters (width < 0), or the `${` that
+        # ``width`` characters of a value stand for
+        runs: list[tuple[int, int, int]] = []
         last = 0
         for match in _PARAM.finditer(text):
             name = match.group(1).strip()
             pieces.append(text[last:match.start()])
-            positions.extend(template.positions[last:match.start()])
+            runs.append((last, match.start(), -1))
             param = self.params.get(name)
             if param is not None:
                 value = param.text
@@ -215,11 +233,11 @@ class RuleBuilder:
                     self._undeclared(template, match.start(), match.end(), name)
             uses.append(fm.ParamUse(field, name, match.start(), match.end(), param is not None))
             pieces.append(value)
-            positions.extend([template.positions[match.start()]] * len(value))
+            runs.append((match.start(), match.start(), len(value)))
             last = match.end()
         pieces.append(text[last:])
-        positions.extend(template.positions[last:])
-        return Source(template.file, "".join(pieces), tuple(positions))
+        runs.append((last, len(text) + 1, -1))
+        return Source.deferred(template.file, "".join(pieces), partial(_substituted_positions, template, runs))
 
     def _undeclared(self, source: Source, start: int, end: int, name: str) -> None:
         if name.isidentifier():

@@ -95,12 +95,13 @@ def _exact(message: A.String, source: Source) -> bool:
 def _check_part(part: TemplatePart, message: A.String, outer: Source, exact: bool, ec: ExprChecker) -> None:
     from rulebot.lang.parser import parse  # the parser imports the checker's tables, not the reverse
 
+    # the part's map is a slice of the rule text's, made only if a diagnostic needs it
     if exact:
         base = message.span.start + 1 + part.start
-        positions = outer.positions[base:base + len(part.text) + 1]
+        sub = Source.deferred(outer.file, part.text, lambda: outer.positions[base:base + len(part.text) + 1])
     else:
-        positions = (outer.location(message.span.start),) * (len(part.text) + 1)
-    sub = Source(outer.file, part.text, tuple(positions))
+        at = message.span.start
+        sub = Source.deferred(outer.file, part.text, lambda: (outer.location(at),) * (len(part.text) + 1))
     result = parse(sub, "condition")
     if result.node is None and not result.diagnostics:
         ec.rep.error("E211", message.span, f"invalid expression '{{{part.text.strip()}}}' in the message")

@@ -234,18 +234,20 @@ def test_temporary_ret_codes_are_unavailable_and_others_rejections(code: int, te
     assert isinstance(error, OrderRejected) is not temporary
 
 
-def test_when_pybit_retries_a_rate_limit_itself_its_giving_up_is_unavailable(server: KlineServer) -> None:
-    # a caller's own pybit session keeps pybit's retry codes: pybit sleeps until the (future)
-    # reset time the server sends, asks again, and gives up after max_retries
-    http = HTTP(max_retries=2)
-    http.endpoint = server.url
-    server.fail_next(Fault.RATE_LIMIT, times=5)
-    try:
-        with pytest.raises(ExchangeUnavailable, match="gave up"):
-            _page(http)
-    finally:
-        close_http(http)
-    assert len(server.served()) == 2
+def test_when_pybit_retries_a_rate_limit_itself_its_giving_up_is_unavailable(candles: tuple[Candle, ...]) -> None:
+    # a caller's own pybit session keeps pybit's retry codes: pybit sleeps until the reset
+    # time the server sends, asks again, and gives up after max_retries. The reset must still
+    # be ahead when pybit reads it (a past one makes time.sleep raise), hence a generous one.
+    with KlineServer(candles, reset_after_ms=300) as server:
+        http = HTTP(max_retries=2)
+        http.endpoint = server.url
+        server.fail_next(Fault.RATE_LIMIT, times=5)
+        try:
+            with pytest.raises(ExchangeUnavailable, match="gave up"):
+                _page(http)
+        finally:
+            close_http(http)
+        assert len(server.served()) == 2
 
 
 # --- paging and retries ------------------------------------------------------------------------

@@ -182,8 +182,13 @@ def _valid_text() -> str:
 ])
 def test_valid_corpus_uses_every_construct(group: str, names: list[str]) -> None:
     text = _valid_text().lower()
-    missing = [n for n in names if not re.search(r"(?<![a-z0-9_])" + re.escape(n.lower()) + r"(?![a-z0-9_])", text)
-               and n.lower() not in text]
+
+    def pattern(name: str) -> str:
+        # whole words only: 'tp' must not be found in 'tpsl', nor 'ema' in 'ema_x'
+        before = r"(?<![a-z0-9_])" if re.match(r"\w", name) else ""
+        after = r"(?![a-z0-9_])" if re.search(r"\w$", name) else ""
+        return before + re.escape(name.lower()) + after
+    missing = [n for n in names if not re.search(pattern(n), text)]
     assert missing == [], f"no valid case uses these {group}: {missing}"
 
 

@@ -92,7 +92,10 @@ class KlineServer:
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="kline-server", daemon=True)
+        # a short poll so that shutdown() returns at once rather than after serve_forever's 0.5 s
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="kline-server", daemon=True
+        )
 
     @property
     def url(self) -> str:

@@ -258,7 +258,7 @@ def fetch_klines(
         yield page
         if not page.rows:
             return
-        hi = grid.floor(lo - 1)
+        hi = grid.floor(lo)
 
 
 def get_kline_page(
