@@ -58,7 +58,8 @@ class Params:
 
 def rsi_ta(close: FloatArray, n: int = 14) -> FloatArray:
     """RSI(n) of ``ta`` over the whole series."""
-    return ta.momentum.RSIIndicator(pd.Series(close), n).rsi().to_numpy(dtype=np.float64)
+    rsi: FloatArray = ta.momentum.RSIIndicator(pd.Series(close), n).rsi().to_numpy(dtype=np.float64)
+    return rsi
 
 
 def _levels(fill: float, p: Params) -> tuple[float, float]:

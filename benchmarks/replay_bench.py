@@ -12,6 +12,8 @@ Prints one figure per line:
     parity_loop_bars_per_s X            the plain numpy loop of benchmarks/parity_loop.py (the floor)
     replay_trades X / parity_loop_trades X / backtesting_py_trades X
 
+Times are CPU time of this process (``time.process_time``): on a shared machine they move much less
+than wall-clock time when other processes compete for the cores, and all three are measured alike.
 The replay runs first, so the peak resident size read after it is the replay's (data included).
 backtesting.py cannot place a stop at a percent of the coming fill price, so its stops are set
 from the signal bar's close: its trade count is close to, not equal to, the other two, which
@@ -55,11 +57,11 @@ def candles(days: float, seed: int) -> KlineSeries:
 
 def run_replay(series: KlineSeries) -> tuple[float, int, int]:
     """Bars per second (compile included), exits counted, orders refused."""
-    start = time.perf_counter()
+    start = time.process_time()
     replay = prepare_replay([str(RULES)], paper=PaperConfig(initial_balance=Decimal(BALANCE)),
                             start_ms=int(series.ts_ms[0]))
     stats = replay.run(kline_events(series))
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     exits = sum(1 for f in replay.journal.entries(kind=EntryKind.FILL) if dict(f.fields)["exit_reason"])
     return len(series) / elapsed, exits, stats.rejected
 
@@ -84,7 +86,7 @@ def run_backtesting_py(series: KlineSeries) -> tuple[float, int]:
             elif r > 70:
                 self.position.close()
 
-    start = time.perf_counter()
+    start = time.process_time()
     frame = pd.DataFrame(
         {"Open": series.open, "High": series.high, "Low": series.low, "Close": series.close, "Volume": series.volume},
         index=pd.to_datetime(series.ts_ms, unit="ms"),
@@ -92,7 +94,7 @@ def run_backtesting_py(series: KlineSeries) -> tuple[float, int]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # backtesting.py warns about fractional prices and more
         result = Backtest(frame, RsiDip, cash=BALANCE * 100, commission=0.00055).run()
-    return len(series) / (time.perf_counter() - start), int(result["# Trades"])
+    return len(series) / (time.process_time() - start), int(result["# Trades"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,9 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     replay_speed, replay_trades, rejected = run_replay(series)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     bt_speed, bt_trades = run_backtesting_py(series)
-    start = time.perf_counter()
+    start = time.process_time()
     loop_trades, _ = run_loop(series.open, series.high, series.low, series.close, rsi_ta(series.close), Params(qty=0.1))
-    loop_speed = len(series) / (time.perf_counter() - start)
+    loop_speed = len(series) / (time.process_time() - start)
 
     print(f"bars {len(series)}")
     print(f"replay_bars_per_s {replay_speed:.0f}")

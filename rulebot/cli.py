@@ -146,6 +146,71 @@ def explain(
     raise typer.Exit(ExitCode.OK)
 
 
+@app.command()
+def backtest(
+    files: Annotated[list[Path], typer.Argument(help="Rule files; all their rules trade one simulated account.")],
+    data: Annotated[
+        Optional[list[str]],
+        typer.Option("--data", help="Candles CSV[.gz] (timestamp,open,high,low,close,volume), or SYMBOL=CSV "
+                                    "once per symbol."),
+    ] = None,
+    date_from: Annotated[Optional[str], typer.Option("--from", help="Start, UTC, included: 2024-01-01[T08:00].")] = None,
+    date_to: Annotated[Optional[str], typer.Option("--to", help="End, UTC, not included.")] = None,
+    balance: Annotated[str, typer.Option("--balance", help="Starting balance in USDT.")] = "10000",
+    fee_maker: Annotated[str, typer.Option("--fee-maker", help="Maker fee: 0.02% or 0.0002.")] = "0.02%",
+    fee_taker: Annotated[str, typer.Option("--fee-taker", help="Taker fee: 0.055% or 0.00055.")] = "0.055%",
+    slippage: Annotated[int, typer.Option("--slippage", min=0, help="Market fills this many ticks worse.")] = 0,
+    timeframe: Annotated[
+        Optional[str], typer.Option("--timeframe", help="Replay bars of this interval, built from finer data.")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print only the result as JSON on stdout.")] = False,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Write the HTML report here.")] = None,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Write a PNG of equity and drawdown here.")] = None,
+    vary: Annotated[
+        Optional[list[str]],
+        typer.Option("--vary", help='Sweep a ${param}: "rsi_low=20..35 step 5" (repeat for a grid).'),
+    ] = None,
+    oos: Annotated[Optional[str], typer.Option("--oos", help="With --vary: keep the last share out of sample: 30%.")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", help="With --vary: processes (default: all cores).")] = None,
+) -> None:
+    """Replay candles through the rules, the engine and the paper exchange, and show what they would have done.
+
+    Exit status: 0 the backtest ran (data warnings included); 1 a rule file has errors (they are
+    printed); 2 could not run (a file missing or unreadable, damaged data, no bars in the range, a bad option).
+    """
+    from rulebot.backtest.command import BacktestOptions, run_command
+    from rulebot.backtest.errors import CannotRun, RuleFileError
+    from rulebot.backtest.options import OptionError
+    from rulebot.lang.diagnostics import render_text, summary
+
+    err = _stderr()
+    options = BacktestOptions(
+        files=tuple(files), data=tuple(data or ()), date_from=date_from, date_to=date_to, balance=balance,
+        fee_maker=fee_maker, fee_taker=fee_taker, slippage=slippage, timeframe=timeframe, json=json_out,
+        report=report, plot=plot, vary=tuple(vary or ()), oos=oos, workers=workers,
+    )
+    try:
+        run_command(options, Console(soft_wrap=True, highlight=False), err)
+    except RuleFileError as problem:
+        for analysis in problem.analyses:
+            sys.stderr.write(render_text(list(analysis.diagnostics), {analysis.file: analysis.lines}))
+        diagnostics = [d for a in problem.analyses for d in a.diagnostics]
+        tail = f"{summary(diagnostics, len(problem.analyses))}; nothing run" if problem.analyses else problem.message
+        err.print(f"[red]error[/red]: {escape(tail)}")
+        raise typer.Exit(ExitCode.PROBLEMS) from None
+    except (CannotRun, OptionError) as problem:
+        err.print(f"[red]error[/red]: {escape(str(problem))}")
+        raise typer.Exit(ExitCode.CANNOT_RUN) from None
+    except KeyboardInterrupt:
+        err.print("interrupted; nothing written")
+        raise typer.Exit(ExitCode.CANNOT_RUN) from None
+    except Exception as bug:  # the one place: a bug still ends in one line, never a traceback
+        err.print(f"[red]internal error[/red]: {escape(type(bug).__name__)}: {escape(str(bug))} "
+                  "(please report it with the command that caused it)")
+        raise typer.Exit(ExitCode.CANNOT_RUN) from None
+    raise typer.Exit(ExitCode.OK)
+
+
 data_app = typer.Typer(help="Market data: download candles from Bybit for backtests.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 

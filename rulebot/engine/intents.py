@@ -10,6 +10,8 @@ refusal, and the rule's following actions are skipped (LANGUAGE.md §5).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from rulebot.actions.intents import (
     CancelIntent,
@@ -44,20 +46,34 @@ from rulebot.lang.compiled import (
     CompiledSet,
     ValueFn,
 )
-from rulebot.model.enums import MarginMode, PositionMode, TpslMode
+from rulebot.model.enums import MarginMode, PositionMode, Side, TpslMode
 
 
-def to_intent(action: CompiledAction, symbol: str, rule: str, seq: int) -> Intent | Rejection:
-    """The intent of one compiled action, its values read now, or why it cannot be made."""
+@dataclass(frozen=True, slots=True)
+class Position:
+    """What a take profit or stop loss written in ticks is measured from: the open position's
+    side (+1 long, -1 short, 0 flat) and entry price, and the symbol's tick size."""
+
+    sign: int
+    entry: float
+    tick_size: float
+
+
+def to_intent(
+    action: CompiledAction, symbol: str, rule: str, seq: int, position: Callable[[], Position] | None = None
+) -> Intent | Rejection:
+    """The intent of one compiled action, its values read now, or why it cannot be made.
+
+    ``position`` is asked only for a `tp`/`sl` written in ticks."""
     try:
         if isinstance(action, CompiledOrder):
-            return _order(action, symbol, rule, seq)
+            return _order(action, symbol, rule, seq, position)
         if isinstance(action, CompiledClose):
             return _close(action, symbol, rule, seq)
         if isinstance(action, CompiledCancel):
             return CancelIntent(symbol=symbol, which=_CANCEL[action.which], rule=rule, seq=seq)
         if isinstance(action, CompiledSet):
-            return _set(action, symbol, rule, seq)
+            return _set(action, symbol, rule, seq, position)
         if isinstance(action, CompiledNotify):
             return _notify(action, symbol, rule, seq)
         if isinstance(action, CompiledPause):
@@ -79,7 +95,9 @@ def _value(fn: ValueFn, what: str) -> float:
     return x
 
 
-def _target(fn: ValueFn | None, what: str) -> PriceTarget | None:
+def _target(fn: ValueFn | None, what: str, from_ticks: Callable[[float], float] | None = None) -> PriceTarget | None:
+    """A take profit or stop loss; ``from_ticks`` turns a distance in ticks into a price (it
+    raises when there is no reference price to measure from)."""
     if fn is None:
         return None
     x = _value(fn, what)
@@ -87,7 +105,16 @@ def _target(fn: ValueFn | None, what: str) -> PriceTarget | None:
         return PriceTarget.percent(x)
     if fn.kind in ("price", "number"):
         return PriceTarget.price(x)
-    raise ActionRejected(RejectCode.NOT_SUPPORTED, f"a {what} given as {fn.kind} is not supported")
+    if fn.kind == "ticks" and from_ticks is not None:
+        return PriceTarget.price(from_ticks(x))
+    raise ActionRejected(RejectCode.NOT_SUPPORTED, f"a {what} given as {fn.kind} is not supported here")
+
+
+def _ticks_from(reference: float, tick_size: float, *, above: bool) -> Callable[[float], float]:
+    def price(ticks: float) -> float:
+        distance = ticks * tick_size
+        return reference + distance if above else reference - distance
+    return price
 
 
 def _trail(fn: ValueFn | None) -> Trail | None:
@@ -110,15 +137,26 @@ def _qty(fn: ValueFn, basis: str) -> QtySpec:
     return QtySpec.base(x)
 
 
-def _order(a: CompiledOrder, symbol: str, rule: str, seq: int) -> Intent:
+def _order(a: CompiledOrder, symbol: str, rule: str, seq: int, position: Callable[[], Position] | None) -> Intent:
+    price = None if a.price is None else _value(a.price, "limit price")
+    tp_ticks = sl_ticks = None
+    if (a.tp is not None and a.tp.kind == "ticks") or (a.sl is not None and a.sl.kind == "ticks"):
+        # measured from the order price: known for a limit order only (a market order's fill
+        # price is not known when it is sent)
+        if price is None or position is None:
+            raise ActionRejected(RejectCode.NOT_SUPPORTED,
+                                 "a take profit or stop loss in ticks needs a limit order; write it in percent")
+        tick, long = position().tick_size, a.side is Side.BUY
+        tp_ticks = _ticks_from(price, tick, above=long)
+        sl_ticks = _ticks_from(price, tick, above=not long)
     return OrderIntent(
         symbol=symbol,
         side=a.side,
         qty=_qty(a.qty, a.qty_basis),
         order_type=a.order_type,
-        price=None if a.price is None else _value(a.price, "limit price"),
-        tp=_target(a.tp, "take profit"),
-        sl=_target(a.sl, "stop loss"),
+        price=price,
+        tp=_target(a.tp, "take profit", tp_ticks),
+        sl=_target(a.sl, "stop loss", sl_ticks),
         trail=_trail(a.trail),
         post_only=a.post_only,
         tif=a.tif,
@@ -145,7 +183,7 @@ def _close(a: CompiledClose, symbol: str, rule: str, seq: int) -> Intent:
 _CANCEL = {"orders": CancelWhich.ALL, "buys": CancelWhich.BUYS, "sells": CancelWhich.SELLS}
 
 
-def _set(a: CompiledSet, symbol: str, rule: str, seq: int) -> Intent:
+def _set(a: CompiledSet, symbol: str, rule: str, seq: int, position: Callable[[], Position] | None) -> Intent:
     setting, value, word = a.setting, a.value, a.word
     if setting == "leverage" and value is not None:
         return SetLeverageIntent(symbol=symbol, leverage=_value(value, "leverage"), rule=rule, seq=seq)
@@ -155,10 +193,19 @@ def _set(a: CompiledSet, symbol: str, rule: str, seq: int) -> Intent:
         return SetMarginModeIntent(symbol=symbol, mode=MarginMode(word), rule=rule, seq=seq)
     if setting == "tpsl" and word:
         return SetTpslModeIntent(symbol=symbol, mode=TpslMode(word), rule=rule, seq=seq)
-    if setting == "tp":
-        return SetTradingStopIntent(symbol=symbol, tp=_target(value, "take profit"), rule=rule, seq=seq)
-    if setting == "sl":
-        return SetTradingStopIntent(symbol=symbol, sl=_target(value, "stop loss"), rule=rule, seq=seq)
+    if setting in ("tp", "sl"):
+        what = "take profit" if setting == "tp" else "stop loss"
+        from_ticks = None
+        if value is not None and value.kind == "ticks":
+            # measured from the open position's entry price
+            pos = position() if position is not None else None
+            if pos is None or pos.sign == 0 or pos.entry != pos.entry:
+                raise ActionRejected(RejectCode.NO_PRICE, f"a {what} in ticks needs an open position's entry price")
+            from_ticks = _ticks_from(pos.entry, pos.tick_size, above=(setting == "tp") == (pos.sign > 0))
+        target = _target(value, what, from_ticks)
+        if setting == "tp":
+            return SetTradingStopIntent(symbol=symbol, tp=target, rule=rule, seq=seq)
+        return SetTradingStopIntent(symbol=symbol, sl=target, rule=rule, seq=seq)
     if setting == "trail":
         return SetTradingStopIntent(symbol=symbol, trail=_trail(value), rule=rule, seq=seq)
     raise ActionRejected(RejectCode.NOT_SUPPORTED, f"the engine cannot run `set {setting}`")

@@ -20,23 +20,25 @@ kind, and the engine goes on.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from rulebot.actions.notify import Notifier
 from rulebot.engine.account import AccountBook
 from rulebot.engine.badinput import BadInputLog
+from rulebot.engine.inbox import Inbox
 from rulebot.engine.orders import ActionRunner
 from rulebot.engine.reload import Reloader
-from rulebot.engine.routes import Routes
-from rulebot.engine.rulestate import RuleSlot, carry_over, restore, to_record
-from rulebot.engine.ruleset import CompileContext, FileRules, RuleSet
-from rulebot.engine.scheduler import MINUTE_JOB, LiveScheduler, SimSchedule
+from rulebot.engine.routes import Routes, describe
+from rulebot.engine.recovery import reconcile, restore_states
+from rulebot.engine.rulestate import RuleSlot, carry_over, evaluate, to_record
+from rulebot.engine.ruleset import CompileContext, FileRules, RuleSet, instrument_lookup, load_ruleset
+from rulebot.engine.scheduler import MINUTE_JOB, Timers
 from rulebot.engine.settings import apply_settings
 from rulebot.exchange.base import Exchange
 from rulebot.journal.journal import Journal
+from rulebot.lang.lint import FileAnalysis
 from rulebot.market.state import Changed, MarketState
 from rulebot.model.clock import Clock
 from rulebot.model.events import (
@@ -53,11 +55,13 @@ from rulebot.model.events import (
     TradePrint,
     WalletUpdate,
 )
-from rulebot.model.instruments import InstrumentRules, default_rules
+from rulebot.model.instruments import InstrumentRules
 
 log = logging.getLogger(__name__)
 
-_NEVER_MS = 2**62
+E = TypeVar("E", Execution, OrderUpdate, PositionUpdate, WalletUpdate)
+
+_SAVE_EVERY_MS = 1000
 # what a malformed event raises when its fields have the wrong type or value
 _MALFORMED = (TypeError, ValueError, AttributeError, ArithmeticError, KeyError, IndexError)
 
@@ -97,21 +101,19 @@ class Engine:
         self.bad = BadInputLog()
         self.runner = ActionRunner(
             exchange, journal, self.accounts, self.instruments, notifier,
-            resolves_percent_stops=bool(getattr(exchange, "resolves_percent_stops", False)),
+            resolves_percent_stops=exchange.resolves_percent_stops,
         )
         self.reloader = Reloader(
             CompileContext(market, self.accounts, clock, self.instruments, feed_timeframe=feed_timeframe), journal
         )
-        self._routes = Routes(ruleset, self.bad)
-        self._queue: queue.Queue[Event] = queue.Queue(maxsize=queue_size)
-        self._local: deque[Event] = deque()
-        self._owner: int | None = None
-        self._full_warned_ms = -(2**62)
+        self._routes = Routes(ruleset)
+        self._inbox = Inbox(clock, queue_size)
+        self._local = self._inbox.local
         self._persist = persist_state
-        self._dirty = False
-        self._schedule: SimSchedule | None = None
-        self._next_timer_ms = _NEVER_MS
-        self._live: LiveScheduler | None = None
+        self._dirty = False  # a rule fired or an order finished: save the states now
+        self._touched = False  # conditions were evaluated: their memory moved
+        self._saved_ms = -(2**62)
+        self._timers = Timers(self.emit, clock)
         self._started = False
         self._stopped = False
         self._handlers: dict[type, Callable[[Event], None]] = {
@@ -126,6 +128,31 @@ class Engine:
             TimerFired: self._on_timer,
             ReloadRequested: self._on_reload,
         }
+
+    @classmethod
+    def from_files(
+        cls,
+        paths: Sequence[str],
+        exchange: Exchange,
+        journal: Journal,
+        clock: Clock,
+        *,
+        market: MarketState | None = None,
+        instruments: Mapping[str, InstrumentRules] | Callable[[str], InstrumentRules] | None = None,
+        notifier: Notifier | None = None,
+        persist_state: bool = True,
+        feed_timeframe: str | None = None,
+    ) -> tuple[Engine, list[FileAnalysis]]:
+        """Load, check and compile rule files and build an engine over the clean ones; the
+        analyses of files with errors come back for the caller to report."""
+        market = market or MarketState()
+        lookup = instrument_lookup(instruments)
+        accounts = AccountBook(clock, lambda symbol: lookup(symbol).settle_coin.upper(), market.live_fields)
+        ctx = CompileContext(market, accounts, clock, lookup, feed_timeframe=feed_timeframe)
+        ruleset, failed = load_ruleset(paths, ctx)
+        engine = cls(ruleset, market, exchange, journal, clock, accounts=accounts, instruments=lookup,
+                     notifier=notifier, persist_state=persist_state, feed_timeframe=feed_timeframe)
+        return engine, failed
 
     # -- the public surface ---------------------------------------------------------------------
 
@@ -146,18 +173,7 @@ class Engine:
     def emit(self, event: Event) -> None:
         """Put an event on the queue; any thread may call it, and it returns at once unless the
         queue is full, when it waits (nothing is ever dropped) and warns at most once a second."""
-        if threading.get_ident() == self._owner:
-            # the engine thread itself (an exchange answering inside submit): after this event
-            self._local.append(event)
-            return
-        try:
-            self._queue.put_nowait(event)
-        except queue.Full:
-            now = self.clock.now_ms()
-            if now - self._full_warned_ms >= 1000:
-                self._full_warned_ms = now
-                log.warning("queue_full size=%d: the engine is behind; producers wait", self._queue.maxsize)
-            self._queue.put(event)
+        self._inbox.put(event)
 
     def start(self, *, live: bool = False) -> None:
         """Get ready: learn the account from the exchange, restore rule state from the journal,
@@ -166,14 +182,14 @@ class Engine:
         if self._started:
             raise RuntimeError("the engine has already started")
         self._started = True
-        self._owner = threading.get_ident()
+        self._inbox.own()
         now = self.clock.now_ms()
-        self.reconcile()
-        self._restore()
+        restore_states(self.journal, self._routes)
         self.runner.adopt_in_flight(self._routes)
+        self.reconcile()  # after the restore: restored orders the venue no longer lists are finished
         for file in self.ruleset.files:
             self._apply_settings(file, now)
-        self._start_schedule(live, now)
+        self._timers.start(self._routes.jobs(now), now, live=live)
         self.journal.record_event("start", f"files={len(self.ruleset.files)} rules={len(self._routes.slots)}", now)
         self._drain()
 
@@ -182,9 +198,23 @@ class Engine:
         """Whether ``start`` has run."""
         return self._started
 
+    @property
+    def pending(self) -> deque[Event]:
+        """What the engine's own thread emitted and the engine has not handled yet (an exchange
+        answering synchronously: the fills a replay's paper exchange reports while walking a bar)."""
+        return self._local
+
     def process_pending(self) -> None:
-        """Handle what the engine's own thread emitted (an exchange answering synchronously),
-        e.g. the fills a replay's paper exchange reported while walking a bar."""
+        """Handle the ``pending`` events now."""
+        if self._local:
+            self._drain()
+
+    def run_timers(self) -> None:
+        """Run the scheduled jobs the simulated clock has passed (``process`` does it after each
+        event; this is for a clock that moved with no event)."""
+        now = self.clock.now_ms()
+        if now >= self._timers.next_due_ms:
+            self._run_timers(now)
         if self._local:
             self._drain()
 
@@ -196,23 +226,65 @@ class Engine:
         self._after_event()
 
     def process_kline(self, bar: KlineUpdate) -> None:
-        """``process`` for a kline, without the dispatch by type: a replay's one call per bar."""
-        self._on_market(bar)
+        """``process`` for a kline: a replay's one call per bar, so written flat (the same steps
+        as ``_on_market`` then ``_after_event``, with one clock read)."""
+        try:
+            changed = self.market.apply(bar)
+        except _MALFORMED as err:
+            self.bad.record(f"event:KlineUpdate:{type(err).__name__}", f"{bar!r}: {err}")
+            changed = ()
+        now = self.clock.now_ms()
+        if changed:
+            if len(changed) == 1:
+                change = changed[0]
+                routes = self._routes
+                slots = routes.by_change.get(id(change))
+                if slots is None:
+                    slots = routes.for_change(change)
+                if slots:
+                    self._evaluate(slots, change, now)
+            else:
+                self._evaluate_changes(changed, now)
         if self._local:
             self._drain()
-        now = self.clock.now_ms()
-        if now >= self._next_timer_ms:
+        if now >= self._timers.next_due_ms:
             self._run_timers(now)
-        if self._dirty and self._persist:
-            self.save_states(now)
+        if self._persist:
+            self._maybe_save(now)
+
+    def process_closes(self, changed: tuple[Changed, ...]) -> None:
+        """``process_kline`` for a replay that wrote a closed bar into the market state itself
+        (the backtest's fast path sets candles and indicators from whole-history arrays):
+        ``changed`` is what ``market.apply`` would have returned for the bar. The rules due on it
+        are evaluated, then the steps after an event follow, exactly as in ``process_kline``."""
+        now = self.clock.now_ms()
+        if changed:
+            if len(changed) == 1:
+                slots = self._routes.for_change(changed[0])
+                if slots:
+                    self._evaluate(slots, changed[0], now)
+            else:
+                self._evaluate_changes(changed, now)
+        if self._local:
+            self._drain()
+        if now >= self._timers.next_due_ms:
+            self._run_timers(now)
+        if self._persist:
+            self._maybe_save(now)
+
+    @property
+    def next_timer_ms(self) -> int:
+        """When the next scheduled job falls due on the simulated clock (2**62 when none will): a
+        replay that skips bars must hand over the bar whose close reaches it."""
+        return self._timers.next_due_ms
 
     def run(self) -> None:
         """The engine thread: take events from the queue in order until a ``Shutdown``."""
         if not self._started:
             raise RuntimeError("call start() before run()")
-        self._owner = threading.get_ident()
+        self._inbox.own()
         while True:
-            event = self._queue.get()
+            event = self._inbox.get()
             if isinstance(event, Shutdown):
                 log.info("shutdown reason=%r", event.reason)
                 break
@@ -224,8 +296,7 @@ class Engine:
         if self._stopped:
             return
         self._stopped = True
-        if self._live is not None:
-            self._live.shutdown()
+        self._timers.shutdown()
         now = self.clock.now_ms()
         self.save_states(now)
         self.journal.record_event("stop", f"fired={self.runner.fired} rejected={self.runner.rejected}", now)
@@ -235,30 +306,36 @@ class Engine:
         """Write every rule's state (with its compiled memory) to the journal."""
         now = self.clock.now_ms() if now_ms is None else now_ms
         self.journal.save_rule_states([to_record(s) for s in self._routes.slots], now)
-        self._dirty = False
+        self._dirty = self._touched = False
+        self._saved_ms = now
+
+    def _maybe_save(self, now: int) -> None:
+        # a fire or a finished order is written at once; the memory of `crosses` and `for`,
+        # which moves at every evaluation, at most once a second
+        if self._dirty or (self._touched and now - self._saved_ms >= _SAVE_EVERY_MS):
+            self.save_states(now)
+
+    def resume(self, key: str) -> bool:
+        """Unblock a paused (or halted) rule by its state key; False when there is no such rule."""
+        slot = self._routes.by_key.get(key)
+        if slot is None:
+            return False
+        slot.state.paused = False
+        self.journal.record_event("resume", f"symbol={slot.symbol}", self.clock.now_ms(), rule=slot.name)
+        self._dirty = True
+        return True
 
     def reconcile(self) -> None:
-        """Learn the wallet, positions and open orders of every symbol from the exchange; orders in
-        flight that are no longer open are finished (after a restart or a reconnect)."""
-        wallet = self.exchange.wallet()
-        self.accounts.on_wallet(wallet)
-        open_links: set[str] = set()
-        for symbol in self._symbols():
-            for position in self.exchange.positions(symbol):
-                self.accounts.on_position(position)
-            orders = self.exchange.open_orders(symbol)
-            self.accounts.forget_orders(symbol, (o.order_id for o in orders))
-            for order in orders:
-                self.accounts.on_order(order)
-                open_links.add(order.order_link_id)
-        for link in self.runner.settle_in_flight(open_links):
-            log.info("reconciled link=%s: no longer open", link)
+        """Learn the wallet, positions and open orders from the exchange; orders in flight that are
+        no longer open are finished (after a restart or a reconnect)."""
+        symbols = tuple(dict.fromkeys((*self.ruleset.symbols(), *self.accounts.symbols())))
+        reconcile(self.exchange, self.accounts, self.runner, symbols)
 
     def swap(self, ruleset: RuleSet) -> None:
         """Put ``ruleset`` in force (a reload): rules whose name and text are unchanged keep their
         state; one assignment switches the engine to the new routes."""
         old = self._routes
-        routes = Routes(ruleset, self.bad)
+        routes = Routes(ruleset)
         kept = 0
         for slot in routes.slots:
             before = old.by_key.get(slot.key)
@@ -269,7 +346,7 @@ class Engine:
         log.info("rules_swapped rules=%d kept_state=%d", len(routes.slots), kept)
         if self._started:
             now = self.clock.now_ms()
-            self._restart_schedule(now)
+            self._timers.restart(routes.jobs(now), now)
             self._dirty = True
 
     # -- dispatch -------------------------------------------------------------------------------
@@ -285,10 +362,10 @@ class Engine:
         if self._local:
             self._drain()
         now = self.clock.now_ms()
-        if now >= self._next_timer_ms:
+        if now >= self._timers.next_due_ms:
             self._run_timers(now)
-        if self._dirty and self._persist:
-            self.save_states(now)
+        if self._persist:
+            self._maybe_save(now)
 
     def _drain(self) -> None:
         local = self._local
@@ -303,38 +380,39 @@ class Engine:
             return
         if not changed:
             return
-        routes = self._routes
+        now = self.clock.now_ms()
         if len(changed) == 1:
-            slots = routes.for_change(changed[0])
+            slots = self._routes.for_change(changed[0])
             if slots:
-                self._evaluate(slots, changed[0])
-            return
+                self._evaluate(slots, changed[0], now)
+        else:
+            self._evaluate_changes(changed, now)
+
+    def _evaluate_changes(self, changed: tuple[Changed, ...], now: int) -> None:
+        """Several changes at once (bars of several timeframes closing together): each rule due
+        on any of them is evaluated once, all in firing order."""
         merged: dict[int, RuleSlot] = {}
         for ch in changed:
-            for slot in routes.for_change(ch):
+            for slot in self._routes.for_change(ch):
                 merged.setdefault(slot.rank, slot)
         if merged:
-            self._evaluate([merged[r] for r in sorted(merged)], changed[-1])
+            self._evaluate([merged[r] for r in sorted(merged)], changed[-1], now)
 
-    def _evaluate(self, slots: Iterable[RuleSlot], cause: Changed | str) -> None:
-        now = self.clock.now_ms()
-        fired: list[RuleSlot] | None = None
-        for slot in slots:
-            if slot.evaluate(now):
-                if fired is None:
-                    fired = [slot]
-                else:
-                    fired.append(slot)
+    def _evaluate(self, slots: Iterable[RuleSlot], cause: Changed | str, now: int) -> None:
+        """Evaluate ``slots`` (in firing order), then act for those that fired, in that order."""
+        self._touched = True
+        fired = evaluate(slots, now, self.bad)
         if fired is not None:
-            text = _cause(cause)
+            text = describe(cause)
             for slot in fired:
-                self.runner.run(slot, now, text)
+                if not slot.state.paused:  # a `halt` of a rule that acted before it stops it
+                    self.runner.run(slot, now, text)
             self._dirty = True
 
     def _account_rules(self, symbol: str) -> None:
         slots = self._routes.for_account(symbol)
         if slots:
-            self._evaluate(slots, "account")
+            self._evaluate(slots, "account", self.clock.now_ms())
 
     def _on_execution(self, event: Event) -> None:
         assert isinstance(event, Execution)
@@ -363,7 +441,7 @@ class Engine:
             for symbol in self._routes.account_symbols():
                 self._account_rules(symbol)
 
-    def _account_event(self, apply: Callable[[Event], object], event: Event) -> bool:
+    def _account_event(self, apply: Callable[[E], object], event: E) -> bool:
         try:
             apply(event)
         except _MALFORMED as err:
@@ -376,15 +454,13 @@ class Engine:
         routes = self._routes
         if event.job_id == MINUTE_JOB:
             if routes.minute:
-                self._evaluate(routes.minute, "minute")
-            if self._persist and self._live is not None:
-                self._dirty = True  # `for` and `crosses` memory moves with time: save it each minute
+                self._evaluate(routes.minute, "minute", self.clock.now_ms())
             return
         slot = routes.scheduled.get(event.job_id)
         if slot is None:
             self.bad.record("timer:unknown_job", f"job={event.job_id!r} (a rule removed by a reload?)")
             return
-        self._evaluate((slot,), "schedule")
+        self._evaluate((slot,), "schedule", self.clock.now_ms())
 
     def _on_reload(self, event: Event) -> None:
         assert isinstance(event, ReloadRequested)
@@ -397,74 +473,18 @@ class Engine:
 
     # -- timers ----------------------------------------------------------------------------------
 
-    def _start_schedule(self, live: bool, now: int) -> None:
-        jobs = self._routes.jobs(now)
-        if live:
-            self._live = LiveScheduler(jobs, self.emit, self.clock)
-            self._live.start()
-        else:
-            self._schedule = SimSchedule(jobs, now)
-            self._next_timer_ms = self._schedule.next_due_ms
-
-    def _restart_schedule(self, now: int) -> None:
-        if self._live is not None:
-            self._live.shutdown()
-            self._live = LiveScheduler(self._routes.jobs(now), self.emit, self.clock)
-            self._live.start()
-        elif self._schedule is not None:
-            self._schedule = SimSchedule(self._routes.jobs(now), now)
-            self._next_timer_ms = self._schedule.next_due_ms
-
     def _run_timers(self, now: int) -> None:
-        schedule = self._schedule
-        if schedule is None:
-            self._next_timer_ms = _NEVER_MS
-            return
-        for job_id, at in schedule.due(now):
+        for job_id, at in self._timers.due(now):
             self._dispatch(TimerFired(job_id=job_id, ts_event_ms=at, ts_recv_ms=now))
             if self._local:
                 self._drain()
-        self._next_timer_ms = schedule.next_due_ms
 
     # -- start ---------------------------------------------------------------------------------
-
-    def _restore(self) -> None:
-        stored = self.journal.load_rule_states()
-        restored = 0
-        for slot in self._routes.slots:
-            record = stored.get(slot.key)
-            if record is not None and restore(slot, record):
-                restored += 1
-        if stored:
-            log.info("rule_state_restored restored=%d stored=%d", restored, len(stored))
 
     def _apply_settings(self, file: FileRules, now: int) -> None:
         for symbol, mode in apply_settings(file, self.exchange, self.journal, self.accounts, self.instruments, now):
             self.runner.note_mode(symbol, mode)
         self._drain()
 
-    def _symbols(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys((*self.ruleset.symbols(), *self.accounts.symbols())))
-
     def _settle_coin(self, symbol: str) -> str:
         return self.instruments(symbol).settle_coin.upper()
-
-
-def _cause(cause: Changed | str) -> str:
-    if isinstance(cause, str):
-        return cause
-    if cause.timeframe:
-        return f"{cause.kind.value} {cause.timeframe}"
-    return cause.kind.value
-
-
-def instrument_lookup(
-    instruments: Mapping[str, InstrumentRules] | Callable[[str], InstrumentRules] | None,
-) -> Callable[[str], InstrumentRules]:
-    """A symbol -> instrument rules function from a table, a function, or the bundled defaults."""
-    if instruments is None:
-        return default_rules
-    if callable(instruments):
-        return instruments
-    table = dict(instruments)
-    return lambda symbol: table.get(symbol) or default_rules(symbol)

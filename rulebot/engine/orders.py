@@ -36,7 +36,7 @@ from rulebot.actions.notify import LogNotifier, Notifier
 from rulebot.actions.rejection import RejectCode, Rejection
 from rulebot.actions.stops import AfterFill
 from rulebot.engine.account import AccountBook
-from rulebot.engine.intents import to_intent
+from rulebot.engine.intents import Position, to_intent
 from rulebot.engine.routes import Routes
 from rulebot.engine.rulestate import RuleSlot
 from rulebot.engine.ruleset import FileRules
@@ -94,31 +94,21 @@ class ActionRunner:
         self._journal.record_fire(slot.name, slot.symbol, seq, now_ms, cause)
         log.info("fire rule=%r symbol=%s seq=%d cause=%s", slot.name, slot.symbol, seq, cause)
         orders = 0
+        file = slot.file
         for action in slot.rule.actions:
-            if slot.state.paused:
-                break  # a `halt` or `pause` of this very firing stops what follows it
-            intent = to_intent(action, slot.symbol, slot.name, seq)
+            intent = to_intent(action, slot.symbol, slot.name, seq, lambda: self._position(slot.symbol))
             if isinstance(intent, Rejection):
                 self._refuse(slot, intent, now_ms)
                 return
-            if isinstance(intent, PauseIntent):
-                self._journal.record_action(slot.name, slot.symbol, seq, "pause", "{}", now_ms)
-                self.pause(slot, now_ms)
-                continue
-            if isinstance(intent, HaltIntent):
-                self._journal.record_action(slot.name, slot.symbol, seq, "halt", json.dumps({"reason": intent.reason}), now_ms)
-                self.halt(slot.file, intent.reason, now_ms)
-                return
             link = ""
             if isinstance(intent, (OrderIntent, CloseIntent)):
+                # one orderLinkId per order action of this firing, a pure function of (rule, seq)
                 suffix = f"\x00{orders}" if orders else ""
                 link = make_order_link_id(slot.name, slot.link_text + suffix, seq)
                 orders += 1
-            file = slot.file
-            rules = self._instruments(slot.symbol)
             view = self._accounts.view(slot.symbol, now_ms, self._recent_orders(file, now_ms))
-            prepared = prepare(intent, rules, view, file.limits, self.position_mode(slot.symbol, file), link,
-                               tpsl_mode=file.tpsl_mode)
+            prepared = prepare(intent, self._instruments(slot.symbol), view, file.limits,
+                               self.position_mode(slot.symbol, file), link, tpsl_mode=file.tpsl_mode)
             if isinstance(prepared, Rejection):
                 self._refuse(slot, prepared, now_ms)
                 return
@@ -126,10 +116,21 @@ class ActionRunner:
             self._journal.record_action(slot.name, slot.symbol, seq, prepared.action.kind, params, now_ms)
             if prepared.note:
                 log.info("action_note rule=%r symbol=%s note=%r", slot.name, slot.symbol, prepared.note)
+            if isinstance(intent, PauseIntent):
+                self.pause(slot, now_ms)
+                return  # the rest of the rule waits for it to be resumed
+            if isinstance(intent, HaltIntent):
+                self.halt(file, intent.reason, now_ms)
+                return
             if isinstance(intent, NotifyIntent):
                 self._notifier.notify(intent.text)
             if not self._send(slot, prepared, seq, now_ms, params):
                 return
+
+    def _position(self, symbol: str) -> Position:
+        leg = self._accounts.state(symbol).main_leg()
+        tick = float(self._instruments(symbol).tick_size)
+        return Position(0, float("nan"), tick) if leg is None else Position(leg.sign, leg.entry, tick)
 
     def _refuse(self, slot: RuleSlot, rejection: Rejection, now_ms: int) -> None:
         self.rejected += 1

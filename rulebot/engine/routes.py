@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rulebot.engine.badinput import BadInputLog
 from rulebot.engine.rulestate import RuleSlot
 from rulebot.engine.ruleset import FileRules, RuleSet
 from rulebot.engine.scheduler import MINUTE_JOB, Job, make_trigger, minute_trigger
@@ -36,7 +35,7 @@ def state_key(file: FileRules, rule_name: str, symbol: str) -> str:
 class Routes:
     """The rule slots of a ``RuleSet`` and the index that routes events to them."""
 
-    def __init__(self, ruleset: RuleSet, bad: BadInputLog) -> None:
+    def __init__(self, ruleset: RuleSet) -> None:
         self.ruleset = ruleset
         ordered = []
         for file_no, file in enumerate(ruleset.files):
@@ -46,7 +45,7 @@ class Routes:
                 place = file.symbols.index(rule.symbol) if rule.symbol in file.symbols else len(file.symbols)
                 ordered.append(((-rule.priority, file_no, rule.index, place), file, rule))
         ordered.sort(key=lambda item: item[0])
-        slots = [RuleSlot(rule, state_key(file, rule.name, rule.symbol), file, rank, bad)
+        slots = [RuleSlot(rule, state_key(file, rule.name, rule.symbol), file, rank)
                  for rank, (_, file, rule) in enumerate(ordered)]
         self.slots: tuple[RuleSlot, ...] = tuple(slots)
         self.by_key: dict[str, RuleSlot] = {}
@@ -66,19 +65,20 @@ class Routes:
         self._index: dict[RouteKey, tuple[RuleSlot, ...]] = {k: tuple(v) for k, v in index.items()}
         self.minute: tuple[RuleSlot, ...] = self._index.get((_ANY, MINUTE, None), ())
         self.scheduled: dict[str, RuleSlot] = {s.key: s for s in slots if s.scheduled}
-        self._by_change: dict[int, tuple[RuleSlot, ...]] = {}
+        # what ``for_change`` answered, by the id of the (interned, long-lived) Changed object
+        self.by_change: dict[int, tuple[RuleSlot, ...]] = {}
         self._keep: list[Changed] = []  # the Changed objects cached by id stay alive with the cache
 
     def for_change(self, changed: Changed) -> tuple[RuleSlot, ...]:
         """The rules due on a market change, in firing order."""
-        found = self._by_change.get(id(changed))
+        found = self.by_change.get(id(changed))
         if found is None:
             if changed.kind is ChangeKind.BAR_CLOSE:
                 key: RouteKey = (changed.symbol, BAR, normalize_timeframe(changed.timeframe or ""))
             else:
                 key = (changed.symbol, MARKET, None)
             found = self._index.get(key, ())
-            self._by_change[id(changed)] = found
+            self.by_change[id(changed)] = found
             self._keep.append(changed)
         return found
 
@@ -118,4 +118,13 @@ def _route_key(symbol: str, kind: str, timeframe: str | None) -> RouteKey:
     raise ValueError(f"unknown trigger kind {kind!r}")
 
 
-__all__ = ["ACCOUNT", "BAR", "MARKET", "MINUTE", "Routes", "state_key"]
+def describe(cause: Changed | str) -> str:
+    """What made rules due, in the journal's words (``bar_close 1m``, ``ticker``, ``account``)."""
+    if isinstance(cause, str):
+        return cause
+    if cause.timeframe:
+        return f"{cause.kind.value} {cause.timeframe}"
+    return cause.kind.value
+
+
+__all__ = ["ACCOUNT", "BAR", "MARKET", "MINUTE", "Routes", "describe", "state_key"]

@@ -9,7 +9,7 @@ bound in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +27,7 @@ from rulebot.market.state import MarketState
 from rulebot.market.timeframes import normalize_timeframe, timeframe_ms
 from rulebot.model.clock import Clock
 from rulebot.model.enums import MarginMode, PositionMode, TpslMode
-from rulebot.model.instruments import InstrumentRules
+from rulebot.model.instruments import InstrumentRules, default_rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +105,18 @@ class CompileContext:
     clock: Clock
     instruments: Callable[[str], InstrumentRules]
     feed_timeframe: str | None = None  # the timeframe of the klines fed (a replay's data); None: the rules' lowest
+
+
+def instrument_lookup(
+    instruments: Mapping[str, InstrumentRules] | Callable[[str], InstrumentRules] | None,
+) -> Callable[[str], InstrumentRules]:
+    """A symbol -> instrument rules function from a table, a function, or the bundled defaults."""
+    if instruments is None:
+        return default_rules
+    if callable(instruments):
+        return instruments
+    table = dict(instruments)
+    return lambda symbol: table.get(symbol) or default_rules(symbol)
 
 
 def risk_limits(risk: fm.Risk) -> RiskLimits:
@@ -192,5 +204,5 @@ def load_ruleset(paths: Sequence[str], ctx: CompileContext) -> tuple[RuleSet, li
 
 __all__ = [
     "CompileContext", "FileRules", "FileSettings", "RiskConfigError", "RuleSet", "compile_analysis",
-    "file_settings", "load_ruleset", "risk_limits",
+    "file_settings", "instrument_lookup", "load_ruleset", "risk_limits",
 ]

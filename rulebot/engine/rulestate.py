@@ -21,11 +21,12 @@ condition's own memory (``snapshot_state``) included.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from rulebot.engine.badinput import BadInputLog
 from rulebot.journal.records import RuleStateRecord
+from rulebot.lang.compiled import CompiledAction
 from rulebot.model.enums import TriggerMode
 
 if TYPE_CHECKING:
@@ -47,20 +48,47 @@ class TriggerLike(Protocol):
 class RuleLike(Protocol):
     """The compiled rule as the engine uses it (ENGINE_CONTRACT.md, ``CompiledRule``)."""
 
-    name: str
-    index: int
-    symbol: str
-    priority: int
-    trigger_mode: TriggerMode
-    enabled: bool
-    cooldown_ms: int | None
-    every_s: int | None
-    at: tuple[tuple[int, int], ...]
-    cron: str | None
-    triggers: tuple[TriggerLike, ...]
-    condition: Callable[[], bool | None] | None
-    actions: tuple[object, ...]
-    text_hash: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def index(self) -> int: ...
+
+    @property
+    def symbol(self) -> str: ...
+
+    @property
+    def priority(self) -> int: ...
+
+    @property
+    def trigger_mode(self) -> TriggerMode: ...
+
+    @property
+    def enabled(self) -> bool: ...
+
+    @property
+    def cooldown_ms(self) -> int | None: ...
+
+    @property
+    def every_s(self) -> int | None: ...
+
+    @property
+    def at(self) -> tuple[tuple[int, int], ...]: ...
+
+    @property
+    def cron(self) -> str | None: ...
+
+    @property
+    def triggers(self) -> Sequence[TriggerLike]: ...
+
+    @property
+    def condition(self) -> Callable[[], bool | None] | None: ...
+
+    @property
+    def actions(self) -> Sequence[CompiledAction]: ...
+
+    @property
+    def text_hash(self) -> str: ...
 
     def snapshot_state(self) -> dict[str, float | int | bool | None]: ...
 
@@ -99,10 +127,10 @@ class RuleSlot:
 
     __slots__ = (
         "rule", "key", "file", "state", "cond", "level", "cooldown_ms", "rank", "symbol", "name",
-        "link_text", "scheduled", "_bad",
+        "link_text", "scheduled",
     )
 
-    def __init__(self, rule: RuleLike, key: str, file: FileRules, rank: int, bad: BadInputLog) -> None:
+    def __init__(self, rule: RuleLike, key: str, file: FileRules, rank: int) -> None:
         self.rule = rule
         self.key = key
         self.file = file
@@ -118,11 +146,15 @@ class RuleSlot:
         # the orderLinkId hash covers the file and the symbol too: one rule text on two symbols
         # (or in two files) must never produce the same id
         self.link_text = f"{key}\x00{rule.text_hash}"
-        self._bad = bad
 
-    def evaluate(self, now_ms: int) -> bool:
-        """Evaluate the condition and apply §5; True when the rule fires now (its state is updated)."""
-        cond = self.cond
+
+def evaluate(slots: Iterable[RuleSlot], now_ms: int, bad: BadInputLog) -> list[RuleSlot] | None:
+    """Evaluate each rule's condition and apply §5 to its state; the rules that fire now, in the
+    order given (``None`` when none does). One loop for all the rules due on an event: this
+    runs on every bar of a replay."""
+    fired: list[RuleSlot] | None = None
+    for slot in slots:
+        cond = slot.cond
         if cond is None:
             value: bool | None = True
         else:
@@ -131,30 +163,29 @@ class RuleSlot:
             except (ArithmeticError, ValueError, TypeError, IndexError) as err:
                 # the contract makes these unknown inside the condition; one that escapes is
                 # unknown too, and logged once per kind
-                self._bad.record(f"eval:{type(err).__name__}", f"rule={self.name!r} symbol={self.symbol} error={err}")
-                return False
+                bad.record(f"eval:{type(err).__name__}", f"rule={slot.name!r} symbol={slot.symbol} error={err}")
+                continue
         if value is None:
-            return False
-        st = self.state
+            continue
+        st = slot.state
         if st.paused or st.in_flight or now_ms < st.blocked_until_ms:
-            return False
+            continue
         if not value:
             st.armed = True
-            return False
-        if not self.level:
+            continue
+        if not slot.level:
             if not st.armed:
-                return False
+                continue
             st.armed = False
         st.last_fired_ms = now_ms
         st.fire_seq += 1
-        if self.cooldown_ms:
-            st.blocked_until_ms = now_ms + self.cooldown_ms
-        return True
-
-    @property
-    def blocked(self) -> bool:
-        """Paused or with an order in flight (the cooldown depends on the time; see ``evaluate``)."""
-        return self.state.paused or bool(self.state.in_flight)
+        if slot.cooldown_ms:
+            st.blocked_until_ms = now_ms + slot.cooldown_ms
+        if fired is None:
+            fired = [slot]
+        else:
+            fired.append(slot)
+    return fired
 
 
 def to_record(slot: RuleSlot) -> RuleStateRecord:

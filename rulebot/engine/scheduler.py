@@ -204,3 +204,52 @@ class LiveScheduler:
         """Stop the scheduler's thread (jobs in progress finish: they only enqueue)."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
+
+
+class Timers:
+    """The engine's schedule: fire times read off the simulated clock (``due``), or, live, a
+    background scheduler that enqueues ``TimerFired`` itself. ``next_due_ms`` is the earliest
+    simulated fire time (never, live): the engine compares it with the clock after each event."""
+
+    def __init__(self, emit: Callable[[Event], None], clock: Clock) -> None:
+        self._emit = emit
+        self._clock = clock
+        self._sim: SimSchedule | None = None
+        self._live: LiveScheduler | None = None
+        self.next_due_ms = _NEVER_MS
+
+    @property
+    def live(self) -> bool:
+        """Whether a background scheduler runs the jobs."""
+        return self._live is not None
+
+    def start(self, jobs: Sequence[Job], now_ms: int, *, live: bool) -> None:
+        """Schedule ``jobs`` from ``now_ms``: live on a background thread, else on the simulated clock."""
+        if live:
+            self._live = LiveScheduler(jobs, self._emit, self._clock)
+            self._live.start()
+        else:
+            self._sim = SimSchedule(jobs, now_ms)
+            self.next_due_ms = self._sim.next_due_ms
+
+    def restart(self, jobs: Sequence[Job], now_ms: int) -> None:
+        """Replace the jobs (after a reload), the same way they ran before."""
+        if self._live is not None:
+            self._live.shutdown()
+            self.start(jobs, now_ms, live=True)
+        elif self._sim is not None:
+            self.start(jobs, now_ms, live=False)
+
+    def due(self, now_ms: int) -> list[tuple[str, int]]:
+        """Simulated: the jobs due by ``now_ms`` (see ``SimSchedule.due``)."""
+        if self._sim is None:
+            self.next_due_ms = _NEVER_MS
+            return []
+        out = self._sim.due(now_ms)
+        self.next_due_ms = self._sim.next_due_ms
+        return out
+
+    def shutdown(self) -> None:
+        """Stop a live scheduler."""
+        if self._live is not None:
+            self._live.shutdown()

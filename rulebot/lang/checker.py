@@ -11,7 +11,7 @@ Expressions are checked in ``expressions.py`` (with ``arguments.py`` for calls),
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -157,7 +157,7 @@ def check_rule(rule: RuleInput, ctx: CheckContext) -> CheckedRule:
             cond.condition(rule.condition)
         except RecursionError:
             cond_rep.error("E205", rule.condition.span, "the condition is nested too deeply to read")
-    condition_ok = not any(d.severity is Severity.ERROR for d in sink)
+    condition_ok = not sink or not any(d.severity is Severity.ERROR for d in sink)
     try:
         check_actions(rule.actions, acts, ctx.max_leverage, ctx.symbols)
     except RecursionError:
@@ -203,6 +203,8 @@ def check_rules(rules: Sequence[RuleInput], ctx: CheckContext) -> tuple[list[Che
     extra: list[Diagnostic] = []
     usable = [(c, sides(c.rule.actions)) for c in checked
               if not c.has_errors and (c.facts != () or c.rule.condition is None)]
+    if not _both_sides(s for _, s in usable):
+        usable = []  # W103 needs a buy and a sell among the rules: no pair to compare
     for j, (later, later_sides) in enumerate(usable):
         if not later_sides:
             continue
@@ -219,6 +221,15 @@ def check_rules(rules: Sequence[RuleInput], ctx: CheckContext) -> tuple[list[Che
                         hint="add 'risk: {max_position: 0.05}' (the largest position, in the base coin)",
                         label="no position limit")
     return checked, extra
+
+
+def _both_sides(all_sides: Iterable[frozenset[str]]) -> bool:
+    seen: set[str] = set()
+    for s in all_sides:
+        seen |= s
+        if "buy" in seen and "sell" in seen:
+            return True
+    return False
 
 
 def _conflict_warning(later: CheckedRule, against: list[CheckedRule], sink: list[Diagnostic]) -> None:

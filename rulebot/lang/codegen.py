@@ -6,20 +6,15 @@ live fields object, a candle series, an indicator handle, a memory) and calls it
 source is ours: names are slot variables and attribute names from the vocabulary tables,
 numbers are ``repr(float)``; no text of the rule reaches it.
 
-Three-valued logic without tree walking: a condition ``c`` becomes two plain boolean
-expressions, ``T(c)`` (c is known true) and ``F(c)`` (c is known false). ``a < b`` gives
-``a < b`` and ``a >= b`` (both false when a value is NaN); ``T(x and y) = T(x) and T(y)``,
-``F(x and y) = F(x) or F(y)``; ``not`` swaps them. The entry returns True if ``T``, False if
-``F``, else None — Python's own short-circuit ``and``/``or`` do the work. Division by zero
-gives NaN.
+Three-valued logic without tree walking: each condition is a pair of plain boolean
+expressions, known true and known false (``pieces.py``); the entry returns True if the
+first holds, False if the second does, else None. Division by zero gives NaN.
 
-History: ``[n]`` shifts every bar read below it; ``rising n`` and ``for n bars`` over a
-condition that only reads one timeframe's bars call small loops over a nested function of
-the shift. ``crosses`` reads ``[1]`` when its sides are bars of the timeframe whose closes
-make a bar rule due (the previous evaluation is the previous bar), and otherwise keeps the
-previous evaluation's values in a memory; ``for 5m`` always keeps a memory, and so does
-``for n bars`` over a condition that reads live or account fields or several timeframes.
-Memories are updated at every evaluation (their statements come before the test).
+History (``history.py`` decides which constructs read it): ``[n]`` shifts every bar read
+below it; ``rising n`` and ``for n bars`` call small loops over a nested function of the
+shift ``k``. Constructs that remember earlier evaluations (``crosses`` of live values,
+``for DURATION``, ...) call a memory object; their statements come before the test, so
+they see every evaluation even when ``and``/``or`` would skip them.
 """
 
 from __future__ import annotations
@@ -32,10 +27,25 @@ from rulebot.lang import ast as A
 from rulebot.lang.arguments import bind
 from rulebot.lang.compiled import ACCOUNT_FIELDS, CompileError
 from rulebot.lang.expressions import Value
+from rulebot.lang.history import HistoryFacts
 from rulebot.lang.kinds import Kind, combine
+from rulebot.lang.pieces import FALSE, NOW, TRUE, UNKNOWN, Cond, Shift, Val, and_, compare_values, fold, lit, not_, or_, tri
 from rulebot.lang.report import Reporter
+from rulebot.lang.slots import (
+    AccountSlot,
+    CrossSlot,
+    ForBarsSlot,
+    ForTimeSlot,
+    Generated,
+    IndicatorSlot,
+    LiveSlot,
+    SeriesSlot,
+    Slot,
+    TickSlot,
+    TimeSlot,
+)
 from rulebot.lang.source import Source
-from rulebot.lang.vocabulary import CANDLE_FIELDS, DAY_NAMES, FIELDS, INDICATORS, ReadSource, timeframe_seconds
+from rulebot.lang.vocabulary import CANDLE_FIELDS, DAY_NAMES, FIELDS, INDICATORS, ReadSource
 from rulebot.market.candles import CandleField
 from rulebot.market.indicator_spec import IndicatorSpec
 from rulebot.market.live import LIVE_FIELDS
@@ -46,165 +56,6 @@ variable first (CPython refuses more than 200 nested parentheses)."""
 
 _TIME_METHODS = {"time": "time", "hour": "hour", "minute": "minute", "weekday": "weekday"}
 _DAY_SETS = {**{d: (i,) for i, d in enumerate(DAY_NAMES)}, "weekday": (0, 1, 2, 3, 4), "weekend": (5, 6)}
-
-
-# --- slots: what the factory's parameters are bound to -----------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LiveSlot:
-    """The symbol's `LiveFields`."""
-
-
-@dataclass(frozen=True, slots=True)
-class AccountSlot:
-    """The symbol's `AccountFields`."""
-
-
-@dataclass(frozen=True, slots=True)
-class TimeSlot:
-    """The clock in the file's timezone (`runtime.LocalTime`)."""
-
-
-@dataclass(frozen=True, slots=True)
-class TickSlot:
-    """A callable giving the symbol's tick size."""
-
-
-@dataclass(frozen=True, slots=True)
-class SeriesSlot:
-    timeframe: str
-
-
-@dataclass(frozen=True, slots=True)
-class IndicatorSlot:
-    spec: IndicatorSpec
-
-
-@dataclass(frozen=True, slots=True)
-class CrossSlot:
-    direction: str
-    index: int
-
-
-@dataclass(frozen=True, slots=True)
-class ForTimeSlot:
-    seconds: int
-    index: int
-
-
-@dataclass(frozen=True, slots=True)
-class ForBarsSlot:
-    bars: int
-    timeframe: str
-    index: int
-
-
-Slot = LiveSlot | AccountSlot | TimeSlot | TickSlot | SeriesSlot | IndicatorSlot | CrossSlot | ForTimeSlot | ForBarsSlot
-MEMORY_SLOTS = (CrossSlot, ForTimeSlot, ForBarsSlot)
-
-
-@dataclass(frozen=True)
-class Generated:
-    """A rule's factory: its source, its parameters (slots, in order), the history each
-    indicator handle must keep, and how many entry functions it returns."""
-
-    source: str
-    slots: tuple[Slot, ...]
-    lookback: Mapping[IndicatorSpec, int]
-    entries: int
-
-
-# --- pieces of generated code ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Val:
-    """A float expression; ``const`` when it is a constant."""
-
-    text: str
-    depth: int = 0
-    const: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Cond:
-    """A condition as two boolean expressions: known true, known false."""
-
-    t: str
-    f: str
-    depth: int = 0
-
-
-TRUE, FALSE, UNKNOWN = Cond("True", "False"), Cond("False", "True"), Cond("False", "False")
-
-
-@dataclass(frozen=True, slots=True)
-class Shift:
-    """Bars back for every bar read: ``const`` plus, inside a history loop, the variable ``k``
-    (whose largest value is ``runtime``)."""
-
-    const: int = 0
-    runtime: int | None = None
-
-    @property
-    def zero(self) -> bool:
-        return self.const == 0 and self.runtime is None
-
-    @property
-    def most(self) -> int:
-        return self.const + (self.runtime or 0)
-
-    @property
-    def text(self) -> str:
-        if self.runtime is None:
-            return str(self.const)
-        return f"k + {self.const}" if self.const else "k"
-
-    def plus(self, n: int) -> Shift:
-        return Shift(self.const + n, self.runtime)
-
-
-NOW = Shift()
-
-
-def lit(x: float) -> str:
-    """A float literal (NaN and infinities by name)."""
-    if x != x:
-        return "NAN"
-    if x in (float("inf"), float("-inf")):
-        return "INF" if x > 0 else "(-INF)"
-    return repr(float(x))
-
-
-def _tri(c: Cond) -> str:
-    return f"True if {c.t} else (False if {c.f} else None)"
-
-
-def _and(parts: list[Cond]) -> Cond:
-    if len(parts) == 1:
-        return parts[0]
-    depth = max(p.depth for p in parts) + 1
-    return Cond("(" + " and ".join(p.t for p in parts) + ")", "(" + " or ".join(p.f for p in parts) + ")", depth)
-
-
-def _or(parts: list[Cond]) -> Cond:
-    if len(parts) == 1:
-        return parts[0]
-    depth = max(p.depth for p in parts) + 1
-    return Cond("(" + " or ".join(p.t for p in parts) + ")", "(" + " and ".join(p.f for p in parts) + ")", depth)
-
-
-def _not(c: Cond) -> Cond:
-    return Cond(c.f, c.t, c.depth)
-
-
-@dataclass
-class _Reads:
-    """What a subtree reads: the timeframes of its bar reads and whether it reads anything else."""
-
-    timeframes: frozenset[str] = frozenset()
-    other: bool = False
 
 
 @dataclass
@@ -227,8 +78,7 @@ class Codegen:
         self._memories = 0
         self._fn = _Function()
         self._used: set[str] = set()
-        self._eval_tf: str | None = None
-        self._reads: dict[int, _Reads] = {}
+        self.history = HistoryFacts(timeframe, lambda call: self._resolve_call(call)[2])
         self._specs: dict[int, tuple[str, IndicatorSpec | None, str]] = {}
         self._rep = Reporter(Source.contiguous("<compile>", ""), [])
 
@@ -237,18 +87,18 @@ class Codegen:
     def condition(self, expr: A.Expr, eval_tf: str | None) -> int:
         """Add an entry giving the condition's value (True/False/None). ``eval_tf``: for a bar
         rule, the timeframe whose consecutive closes are its consecutive evaluations."""
-        self._eval_tf = eval_tf
+        self.history.eval_tf = eval_tf
         c = self._fit_cond(self.cond(expr, NOW))
         return self._entry([f"if {c.t}:", "    return True", f"if {c.f}:", "    return False", "return None"])
 
     def tri(self, expr: A.Expr) -> int:
         """Add an entry giving a condition's value, evaluated when an action runs."""
-        self._eval_tf = None
-        return self._entry([f"return {_tri(self._fit_cond(self.cond(expr, NOW)))}"])
+        self.history.eval_tf = None
+        return self._entry([f"return {tri(self._fit_cond(self.cond(expr, NOW)))}"])
 
     def value(self, expr: A.Expr) -> int:
         """Add an entry giving an expression's value (NaN when unknown)."""
-        self._eval_tf = None
+        self.history.eval_tf = None
         return self._entry([f"return {self._fit(self.val(expr, NOW)).text}"])
 
     def _entry(self, tail: list[str]) -> int:
@@ -268,7 +118,7 @@ class Codegen:
         for source in self._defs + self._entries:
             parts.extend("    " + line for line in source.split("\n"))
         parts.append(f"    return ({''.join(f'_run{i}, ' for i in range(len(self._entries)))})")
-        return Generated("\n".join(parts) + "\n", slots, dict(self.lookback), len(self._entries))
+        return Generated("\n".join(parts) + "\n", slots, dict(self.lookback))
 
     # --- names, temporaries, functions -----------------------------------------------------------
 
@@ -297,7 +147,7 @@ class Codegen:
         if c.depth <= MAX_DEPTH:
             return c
         name = self._temp()
-        self._fn.lines.append(f"{name} = {_tri(c)}")
+        self._fn.lines.append(f"{name} = {tri(c)}")
         return Cond(f"{name} is True", f"{name} is False")
 
     @contextmanager
@@ -429,7 +279,7 @@ class Codegen:
         if combined.relative_offset:
             # `ema(50) + 1%` is ema(50) × 1.01
             if b.const is not None:
-                factor = 1.0 + b.const
+                factor = 1.0 + b.const if e.op == "+" else 1.0 - b.const
                 if a.const is not None:
                     return Val(lit(a.const * factor), 0, a.const * factor)
                 return self._fit(Val(f"({a.text} * {lit(factor)})", depth))
@@ -447,11 +297,11 @@ class Codegen:
     def cond(self, e: A.Expr, sh: Shift) -> Cond:
         """The condition ``e`` read ``sh`` bars back."""
         if isinstance(e, A.And):
-            return self._fit_cond(_and([self.cond(x, sh) for x in e.operands]))
+            return self._fit_cond(and_([self.cond(x, sh) for x in e.operands]))
         if isinstance(e, A.Or):
-            return self._fit_cond(_or([self.cond(x, sh) for x in e.operands]))
+            return self._fit_cond(or_([self.cond(x, sh) for x in e.operands]))
         if isinstance(e, A.Not):
-            return _not(self.cond(e.operand, sh))
+            return not_(self.cond(e.operand, sh))
         if isinstance(e, A.Compare):
             return self._compare(e, sh)
         if isinstance(e, A.Between):
@@ -476,8 +326,16 @@ class Codegen:
         if op in ("<", "<=", ">", ">="):
             opposite = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}[op]
             return self._fit_cond(Cond(f"({x} {op} {y})", f"({x} {opposite} {y})", depth))
-        p, q = self._temp("_w"), self._temp("_w")
-        differ = f"(({p} := {x}) < ({q} := {y}) or {p} > {q})"
+        # differ: both known and unequal; each side is evaluated once (a constant needs no name)
+        if b.const is not None:
+            p = self._temp("_w")
+            differ = f"(({p} := {x}) < {y} or {p} > {y})"
+        elif a.const is not None:
+            q = self._temp("_w")
+            differ = f"({x} < ({q} := {y}) or {x} > {q})"
+        else:
+            p, q = self._temp("_w"), self._temp("_w")
+            differ = f"(({p} := {x}) < ({q} := {y}) or {p} > {q})"
         same = f"({x} == {y})"
         if op == "==":
             return self._fit_cond(Cond(same, differ, depth + 1))
@@ -491,19 +349,20 @@ class Codegen:
         return self.cmp(e.op, self.val(e.left, sh), self.val(e.right, sh))
 
     def _word_compare(self, e: A.Compare) -> Cond:
-        """``weekday == sat``, ``weekday != weekend``; two words compare by name."""
+        """``weekday == sat``, ``weekday != weekend`` (the other side of the field ``weekday`` is
+        read as a word, so ``weekday == weekday`` means Monday to Friday); two words compare by name."""
         if e.op not in ("==", "!="):
             raise CompileError(f"'{e.op}' does not apply to words")
         left, right = e.left, e.right
         if not isinstance(left, A.Name) or not isinstance(right, A.Name):
             raise CompileError("words are compared by name")
-        fields = [n for n in (left, right) if n.name in FIELDS]
-        if len(fields) == 1:
-            word = right if fields[0] is left else left
-            result = self._days(word.name)
+        if left.name == "weekday":
+            result = self._days(right.name)
+        elif right.name == "weekday":
+            result = self._days(left.name)
         else:
             result = TRUE if left.name == right.name else FALSE
-        return result if e.op == "==" else _not(result)
+        return result if e.op == "==" else not_(result)
 
     def _days(self, word: str) -> Cond:
         days = _DAY_SETS.get(word)
@@ -533,10 +392,10 @@ class Codegen:
             ops = {"long": ">", "short": "<", "flat": "=="}
             if any(w.name not in ops for w in words):
                 raise CompileError("a position is long, short or flat")
-            result = _or([self.cmp(ops[w.name], position, zero) for w in words])
+            result = or_([self.cmp(ops[w.name], position, zero) for w in words])
         else:
             raise CompileError("'is' and 'in' apply to position and weekday")
-        return _not(result) if isinstance(e, A.Is) and e.negated else result
+        return not_(result) if isinstance(e, A.Is) and e.negated else result
 
     def _between(self, e: A.Between, sh: Shift) -> Cond:
         s, lo, hi = self.val(e.subject, sh), self.val(e.low, sh), self.val(e.high, sh)
@@ -544,19 +403,19 @@ class Codegen:
             # times of day are always known; a window may wrap midnight
             test = f"_time_between({s.text}, {lo.text}, {hi.text})"
             return Cond(test, f"(not {test})", max(s.depth, lo.depth, hi.depth) + 2)
-        return _and([self.cmp("<=", lo, s), self.cmp("<=", s, hi)])
+        return and_([self.cmp("<=", lo, s), self.cmp("<=", s, hi)])
 
     def _crosses(self, e: A.Crosses, sh: Shift) -> Cond:
-        if self.crosses_by_history(e):
+        if self.history.crosses_by_history(e):
             a0, b0 = self.val(e.left, sh), self.val(e.right, sh)
             a1, b1 = self.val(e.left, sh.plus(1)), self.val(e.right, sh.plus(1))
-            up = _and([self.cmp("<=", a1, b1), self.cmp(">", a0, b0)])
-            down = _and([self.cmp(">=", a1, b1), self.cmp("<", a0, b0)])
+            up = and_([self.cmp("<=", a1, b1), self.cmp(">", a0, b0)])
+            down = and_([self.cmp(">=", a1, b1), self.cmp("<", a0, b0)])
             if e.direction == "above":
                 return up
             if e.direction == "below":
                 return down
-            return self._fit_cond(_or([up, down]))
+            return self._fit_cond(or_([up, down]))
         if not sh.zero:
             raise CompileError("'crosses' of live values has no bar history")
         a, b = self._fit(self.val(e.left, sh)), self._fit(self.val(e.right, sh))
@@ -571,12 +430,12 @@ class Codegen:
         return Cond(f"({call} is True)", f"({call} is False)", 1)
 
     def _for(self, e: A.For, sh: Shift) -> Cond:
-        if e.bars is not None and self.for_by_history(e):
+        if e.bars is not None and self.history.for_by_history(e):
             if e.bars == 1:
                 return self.cond(e.condition, sh)
             with self._nested() as name:
                 inner = self._fn
-                result = _tri(self._fit_cond(self.cond(e.condition, Shift(0, sh.most + e.bars - 1))))
+                result = tri(self._fit_cond(self.cond(e.condition, Shift(0, sh.most + e.bars - 1))))
             self._define(name, inner, result)
             call = f"_all_bars({name}, {sh.text}, {e.bars})"
             return Cond(f"({call} is True)", f"({call} is False)", 1)
@@ -584,101 +443,12 @@ class Codegen:
             raise CompileError("a remembered 'for' has no bar history")
         c = self._fit_cond(self.cond(e.condition, sh))
         held = self._temp("_c")
-        self._fn.lines.append(f"{held} = {_tri(c)}")
+        self._fn.lines.append(f"{held} = {tri(c)}")
         slot: ForTimeSlot | ForBarsSlot
         if e.bars is not None:
-            slot = ForBarsSlot(e.bars, self.counting_timeframe(e.condition), self._next_memory())
+            slot = ForBarsSlot(e.bars, self.history.counting_timeframe(e.condition), self._next_memory())
         elif e.duration is not None:
             slot = ForTimeSlot(e.duration.seconds, self._next_memory())
         else:
             raise CompileError("'for' needs bars or a duration")
         return self._memory(slot, held)
-
-    # --- which constructs read history, and which remember ------------------------------------------
-
-    def reads(self, e: A.Expr) -> _Reads:
-        """The bar timeframes ``e`` reads, and whether it reads live, account or time fields."""
-        found = self._reads.get(id(e))
-        if found is not None:
-            return found
-        if isinstance(e, A.Name):
-            f = FIELDS.get(e.name)
-            if f is None:
-                result = _Reads()
-            elif f.source is ReadSource.CANDLE:
-                result = _Reads(frozenset({self.timeframe}))
-            else:
-                result = _Reads(other=True)
-        elif isinstance(e, A.Call):
-            result = _Reads(frozenset({self._resolve_call(e)[2]}))
-        elif isinstance(e, A.For) and e.duration is not None:
-            inner = self.reads(e.condition)
-            result = _Reads(inner.timeframes, True)
-        else:
-            parts = [self.reads(c) for c in children(e)]
-            result = _Reads(frozenset().union(*(p.timeframes for p in parts)), any(p.other for p in parts))
-        self._reads[id(e)] = result
-        return result
-
-    def crosses_by_history(self, e: A.Crosses) -> bool:
-        """Whether the previous evaluation of ``e`` is its sides read one bar back."""
-        r = self.reads(e)
-        return self._eval_tf is not None and not r.other and r.timeframes <= {self._eval_tf}
-
-    def for_by_history(self, e: A.For) -> bool:
-        """Whether ``C for n bars`` can read C back in history: C reads bars of one timeframe only
-        and holds nothing that must be remembered."""
-        r = self.reads(e.condition)
-        return not r.other and len(r.timeframes) <= 1 and not self.remembers(e.condition)
-
-    def remembers(self, e: A.Expr) -> bool:
-        """Whether ``e`` holds a construct that keeps a memory."""
-        if isinstance(e, A.Crosses) and not self.crosses_by_history(e):
-            return True
-        if isinstance(e, A.For) and (e.duration is not None or not self.for_by_history(e)):
-            return True
-        return any(self.remembers(c) for c in children(e))
-
-    def counting_timeframe(self, condition: A.Expr) -> str:
-        """The timeframe whose bars ``for n bars`` counts: the smallest C reads, else the file's."""
-        tfs = self.reads(condition).timeframes
-        return min(tfs, key=timeframe_seconds) if tfs else self.timeframe
-
-
-def children(e: A.Expr) -> tuple[A.Expr, ...]:
-    """The sub-expressions of a node that are read (a call's arguments are parameters, not reads)."""
-    if isinstance(e, (A.Index,)):
-        return (e.target,)
-    if isinstance(e, (A.Neg, A.Not)):
-        return (e.operand,)
-    if isinstance(e, (A.BinOp, A.Compare, A.Crosses)):
-        return (e.left, e.right)
-    if isinstance(e, A.Between):
-        return (e.subject, e.low, e.high)
-    if isinstance(e, (A.Trend, A.Is, A.In)):
-        return (e.subject,)
-    if isinstance(e, A.For):
-        return (e.condition,)
-    if isinstance(e, (A.And, A.Or)):
-        return e.operands
-    if isinstance(e, A.ChainedCompare):
-        return e.operands
-    return ()
-
-
-def fold(op: str, a: float, b: float) -> float:
-    """``a op b`` as compiled code computes it (division by zero is NaN)."""
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
-    return a / b if b else float("nan")
-
-
-def compare_values(op: str, a: float, b: float) -> bool | None:
-    """``a op b`` with NaN unknown."""
-    if a != a or b != b:
-        return None
-    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b, "!=": a != b}[op]

@@ -24,9 +24,18 @@ from types import CodeType
 from rulebot.lang import ast as A
 from rulebot.lang import filemodel as fm
 from rulebot.lang.checker import CheckedRule
-from rulebot.lang.codegen import (
+from rulebot.lang.codegen import Codegen
+from rulebot.lang.compile_actions import ActionPlan, ActionPlanner
+from rulebot.lang.compiled import Bindings, CompiledFile, CompiledRule, CompileError, Feed, Memory, Trigger
+from rulebot.lang.diagnostics import Severity
+from rulebot.lang.expressions import ExprChecker, Value
+from rulebot.lang.history import children
+from rulebot.lang.lint import AnalyzedRule, FileAnalysis
+from rulebot.lang.report import Reporter
+from rulebot.lang.runtime import GLOBALS, CrossMemory, ForBars, ForDuration, LocalTime
+from rulebot.lang.slots import (
+    MEMORY_SLOTS,
     AccountSlot,
-    Codegen,
     CrossSlot,
     ForBarsSlot,
     ForTimeSlot,
@@ -37,21 +46,16 @@ from rulebot.lang.codegen import (
     Slot,
     TickSlot,
     TimeSlot,
-    children,
 )
-from rulebot.lang.compile_actions import ActionPlan, ActionPlanner
-from rulebot.lang.compiled import Bindings, CompiledFile, CompiledRule, CompileError, Feed, Memory, Trigger
-from rulebot.lang.diagnostics import Severity
-from rulebot.lang.expressions import ExprChecker, Value
-from rulebot.lang.lint import AnalyzedRule, FileAnalysis
-from rulebot.lang.report import Reporter
-from rulebot.lang.runtime import GLOBALS, CrossMemory, ForBars, ForDuration, LocalTime
 from rulebot.lang.source import Source
 from rulebot.lang.vocabulary import STANDARD_COINS, ReadSource, timeframe_seconds
 from rulebot.market.state import MarketState
 from rulebot.market.timeframes import check_aggregation
 
-__all__ = ["CompiledCondition", "compile_condition", "build_condition", "compile_file", "plan_feeds"]
+__all__ = [
+    "CompiledCondition", "build_condition", "compile_condition", "compile_file", "plan_feeds", "text_hash",
+    "triggers_of",
+]
 
 _COINS = frozenset(STANDARD_COINS)
 _LIVE_TRIGGERS = {ReadSource.MARKET: "market", ReadSource.ACCOUNT: "account", ReadSource.TIME: "minute"}
@@ -82,14 +86,13 @@ def build_condition(expr: A.Expr, symbol: str, bindings: Bindings, *, timeframe:
     """Like `compile_condition`, also giving the memories and the generated source."""
     kinds: dict[int, Value] = {}
     checker = _checker(timeframe, in_actions=False)
-    checker.condition(expr)
-    _raise_errors(checker)
+    _check_condition(checker, expr)
     kinds.update(checker.values)
     gen = Codegen(kinds, timeframe)
     eval_tf = None
-    if not scheduled:
-        timeframes = {tf for tf in _bar_timeframes(gen, expr)}
-        eval_tf = min(timeframes, key=timeframe_seconds) if timeframes else None
+    if not scheduled and gen.history.reads(expr).timeframes:
+        # a bar rule (it reads candles or indicators): due on the closes of these timeframes
+        eval_tf = min(_bar_timeframes(gen, expr), key=timeframe_seconds)
     gen.condition(expr, eval_tf)
     generated = gen.finish()
     entries, memories = _instantiate(generated, symbol, bindings, LocalTime(bindings.clock, bindings.timezone))
@@ -98,18 +101,27 @@ def build_condition(expr: A.Expr, symbol: str, bindings: Bindings, *, timeframe:
 
 def _bar_timeframes(gen: Codegen, expr: A.Expr) -> set[str]:
     """The timeframes whose bar closes make a condition due (as the checker's ``timeframes``)."""
-    found = set(gen.reads(expr).timeframes)
+    found = set(gen.history.reads(expr).timeframes)
     stack = [expr]
     while stack:
         node = stack.pop()
         if isinstance(node, A.For) and node.bars is not None:
-            found.add(gen.counting_timeframe(node.condition))
+            found.add(gen.history.counting_timeframe(node.condition))
         stack.extend(children(node))
     return found
 
 
 def _checker(timeframe: str, in_actions: bool) -> ExprChecker:
     return ExprChecker(Reporter(Source.contiguous("<compile>", ""), []), timeframe, _COINS, in_actions=in_actions)
+
+
+def _check_condition(checker: ExprChecker, expr: A.Expr) -> None:
+    """Give every node of ``expr`` its kind; CompileError if the checker refuses it."""
+    try:
+        checker.condition(expr)
+    except RecursionError:
+        raise CompileError("the condition is nested too deeply to read") from None
+    _raise_errors(checker)
 
 
 def _raise_errors(checker: ExprChecker) -> None:
@@ -165,8 +177,7 @@ def _plan_rule(analyzed: AnalyzedRule, rule_file: fm.RuleFile) -> _RulePlan:
     condition_entry = None
     if analyzed.condition is not None:
         checker = _checker(rule_file.timeframe, in_actions=False)
-        checker.condition(analyzed.condition)
-        _raise_errors(checker)
+        _check_condition(checker, analyzed.condition)
         kinds.update(checker.values)
         eval_tf = checked.timeframes[0] if checked.is_bar_rule and checked.timeframes else None
         condition_entry = gen.condition(analyzed.condition, eval_tf)
@@ -292,7 +303,11 @@ def _wire(market: MarketState, feeds: tuple[Feed, ...]) -> tuple[Feed, ...]:
 
 @lru_cache(maxsize=1024)
 def _code(source: str) -> CodeType:
-    return compile(source, "<rulebot rule>", "exec")
+    try:
+        return compile(source, "<rulebot rule>", "exec")
+    except (SyntaxError, RecursionError, MemoryError) as error:
+        # codegen keeps expressions shallow; a tree beyond that is refused, not a crash
+        raise CompileError(f"the rule is too large to compile ({type(error).__name__}: {error})") from None
 
 
 def _instantiate(generated: Generated, symbol: str, bindings: Bindings, local_time: LocalTime
@@ -304,7 +319,7 @@ def _instantiate(generated: Generated, symbol: str, bindings: Bindings, local_ti
     exec(_code(generated.source), namespace)  # noqa: S102
     entries = namespace["_factory"](*objects)  # type: ignore[operator]
     memories = tuple(o for s, o in zip(generated.slots, objects)
-                     if isinstance(s, (CrossSlot, ForTimeSlot, ForBarsSlot)))
+                     if isinstance(s, MEMORY_SLOTS))
     return tuple(entries), memories  # type: ignore[arg-type]
 
 

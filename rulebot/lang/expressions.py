@@ -20,6 +20,7 @@ from rulebot.lang.report import Reporter
 from rulebot.lang.vocabulary import (
     CANDLE_FIELDS,
     FIELDS,
+    Field,
     INDICATORS,
     IS_WORDS,
     MAX_HISTORY,
@@ -72,7 +73,49 @@ class Value:
 
     @property
     def operand(self) -> Operand:
-        return Operand(self.kind, self.bare)
+        return _OPERANDS[self.kind, self.bare]
+
+
+_OPERANDS = {(kind, bare): Operand(kind, bare) for kind in Kind for bare in (False, True)}
+
+# The checker makes a Value for every node of every rule. The frozen dataclass's __init__ sets
+# each field through object.__setattr__ in Python, which made Values a large part of a check;
+# setting the slots through their descriptors gives the same objects at a quarter of the cost.
+_new_object = object.__new__
+_set_kind = Value.kind.__set__  # type: ignore[attr-defined]
+_set_bare = Value.bare.__set__  # type: ignore[attr-defined]
+_set_const = Value.const.__set__  # type: ignore[attr-defined]
+_set_key = Value.key.__set__  # type: ignore[attr-defined]
+_set_scale = Value.scale.__set__  # type: ignore[attr-defined]
+
+
+def _value(kind: Kind, bare: bool = False, const: float | None = None, key: str | None = None,
+           scale: Scale | None = None) -> Value:
+    """``Value(kind, bare, const, key, scale)``, made without the dataclass's __init__."""
+    v = _new_object(Value)
+    _set_kind(v, kind)
+    _set_bare(v, bare)
+    _set_const(v, const)
+    _set_key(v, key)
+    _set_scale(v, scale)
+    return v
+
+
+_FIELD_READINGS: dict[tuple[str, str | None], tuple[Read, Value]] = {}
+
+
+def _field_reading(field: Field, timeframe: str | None) -> tuple[Read, Value]:
+    """What reading ``field`` gives: a candle field on ``timeframe``, or a live field (None).
+    The same for every rule, so made once per field and timeframe."""
+    found = _FIELD_READINGS.get((field.name, timeframe))
+    if found is None:
+        if timeframe is None:
+            found = Read(field.source, field.name), _value(field.kind, key=field.name, scale=field.scale)
+        else:
+            found = (Read(ReadSource.CANDLE, field.name, timeframe),
+                     _value(field.kind, key=f"{field.name}@{timeframe}", scale=field.scale))
+        _FIELD_READINGS[field.name, timeframe] = found
+    return found
 
 
 ERROR = Value(Kind.ERROR)
@@ -100,7 +143,12 @@ class ExprChecker:
     def value(self, expr: A.Expr, extra: int = 0, needs_bars: str = "") -> Value:
         """Check ``expr`` and give its value. ``extra``: history bars needed beyond the current
         bar; ``needs_bars``: the construct (``[n]``, ``rising``) that needs bar history, if any."""
-        v = self._visit(expr, extra, needs_bars)
+        handler = _HANDLERS.get(type(expr))
+        if handler is None:
+            self.rep.error("E201", getattr(expr, "span", A.NO_SPAN), "this is not an expression of the rule language")
+            v = ERROR
+        else:
+            v = handler(self, expr, extra, needs_bars)
         self.values[id(expr)] = v
         return v
 
@@ -120,26 +168,19 @@ class ExprChecker:
         for tf, bars in other.history.items():
             self.history[tf] = max(self.history.get(tf, 0), bars)
 
-    # --- dispatch ----------------------------------------------------------------------------
-
-    def _visit(self, e: A.Expr, extra: int, needs: str) -> Value:
-        handler = _HANDLERS.get(type(e))
-        if handler is None:
-            self.rep.error("E201", getattr(e, "span", A.NO_SPAN), "this is not an expression of the rule language")
-            return ERROR
-        return handler(self, e, extra, needs)
+    # --- nodes -------------------------------------------------------------------------------
 
     def _number(self, e: A.Number, extra: int, needs: str) -> Value:
-        return Value(Kind.NUMBER, bare=True, const=e.value)
+        return _value(Kind.NUMBER, bare=True, const=e.value)
 
     def _percent(self, e: A.Percent, extra: int, needs: str) -> Value:
-        return Value(Kind.PERCENT, const=e.fraction)
+        return _value(Kind.PERCENT, const=e.fraction)
 
     def _duration(self, e: A.Duration, extra: int, needs: str) -> Value:
-        return Value(Kind.DURATION, const=float(e.seconds))
+        return _value(Kind.DURATION, const=float(e.seconds))
 
     def _string(self, e: A.String, extra: int, needs: str) -> Value:
-        return Value(Kind.STRING)
+        return _value(Kind.STRING)
 
     def _not(self, e: A.Not, extra: int, needs: str) -> Value:
         self.condition(e.operand, extra)
@@ -156,7 +197,7 @@ class ExprChecker:
         if not (0 <= e.hour <= 23 and 0 <= e.minute <= 59):
             self.rep.error("E114", e.span, f"'{e.text}' is not a time of day", hint="write HH:MM from 00:00 to 23:59")
             return ERROR
-        return Value(Kind.TIME_OF_DAY, const=float(e.hour * 60 + e.minute))
+        return _value(Kind.TIME_OF_DAY, const=float(e.hour * 60 + e.minute))
 
     def _money(self, e: A.Money, extra: int, needs: str) -> Value:
         if e.coin not in self.coins:
@@ -166,14 +207,14 @@ class ExprChecker:
             coins = ", ".join(sorted(self.coins))
             self.rep.error("E307", span, f"unknown coin '{e.coin}'", hint=f"use one of {coins}",
                            label="not a coin of this symbol")
-        return Value(Kind.MONEY, const=_float(e.amount))
+        return _value(Kind.MONEY, const=_float(e.amount))
 
     def _ticks(self, e: A.Ticks, extra: int, needs: str) -> Value:
         count = _float(e.count)
         if count is None or not math.isfinite(count) or count < 0 or count != int(count):
             self.rep.error("E308", e.span, f"a tick count must be a whole number of at least 0, found '{e.count}'")
             return ERROR
-        return Value(Kind.PRICE, key=f"ticks({int(count)})")
+        return _value(Kind.PRICE, key=f"ticks({int(count)})")
 
     def _name(self, e: A.Name, extra: int, needs: str) -> Value:
         field = FIELDS.get(e.name)
@@ -183,19 +224,21 @@ class ExprChecker:
                 self.rep.error("E209", e.span, f"'{e.name}' is a live field and has no bar history",
                                hint=f"{needs} works on candle fields and indicators, such as close or rsi(14)",
                                label="live field")
-                return Value(field.kind)
+                return _value(field.kind)
             if field.source is ReadSource.CANDLE:
-                self._read(Read(ReadSource.CANDLE, field.name, self.timeframe), 1 + extra)
-                return Value(field.kind, key=f"{field.name}@{self.timeframe}", scale=field.scale)
-            self._read(Read(field.source, field.name), 0)
-            return Value(field.kind, key=field.name, scale=field.scale)
+                read, value = _field_reading(field, self.timeframe)
+                self._read(read, 1 + extra)
+                return value
+            read, value = _field_reading(field, None)
+            self._read(read, 0)
+            return value
         if e.name in WORDS:
-            return Value(Kind.WORD, key=f"word:{e.name}")
+            return _value(Kind.WORD, key=f"word:{e.name}")
         indicator = INDICATORS.get(e.name)
         if indicator is not None:
             self.rep.error("E206", e.span, f"indicator '{e.name}' needs its arguments in parentheses",
                            hint=f"for example '{example_call(indicator)}'")
-            return Value(indicator.kind)
+            return _value(indicator.kind)
         self.rep.error("E202", e.span, f"unknown field '{e.name}'",
                        hint=did_you_mean(e.name, list(FIELDS) + list(INDICATORS), NAME_SYNONYMS),
                        label="not a field or indicator")
@@ -207,14 +250,14 @@ class ExprChecker:
             field = FIELDS[e.name]
             bound = bind(e, (), self.rep, lambda: f"{e.name}(5m)")
             if not bound.ok:
-                return Value(field.kind)
-            tf = bound.timeframe or self.timeframe
-            self._read(Read(ReadSource.CANDLE, e.name, tf), 1 + extra)
-            return Value(field.kind, key=f"{e.name}@{tf}", scale=field.scale)
+                return _value(field.kind)
+            read, value = _field_reading(field, bound.timeframe or self.timeframe)
+            self._read(read, 1 + extra)
+            return value
         if e.name in FIELDS:
             self.rep.error("E206", e.span, f"'{e.name}' is a live field and takes no arguments",
                            hint=f"write '{e.name}'")
-            return Value(FIELDS[e.name].kind)
+            return _value(FIELDS[e.name].kind)
         indicator = INDICATORS.get(e.name)
         if indicator is None:
             self.rep.error("E203", name_span, f"unknown indicator '{e.name}'",
@@ -223,12 +266,12 @@ class ExprChecker:
             return ERROR
         bound = bind(e, indicator.params, self.rep, lambda: example_call(indicator), indicator.less_than)
         if not bound.ok:
-            return Value(indicator.kind)
+            return _value(indicator.kind)
         tf = bound.timeframe or self.timeframe
         args = dict(bound.values)
         self._read(Read(ReadSource.INDICATOR, e.name, tf, bound.values), indicator.warmup_bars(args) + extra)
         shown = ", ".join(f"{k}={v:g}" for k, v in bound.values)
-        return Value(indicator.kind, key=f"{e.name}({shown})@{tf}", scale=indicator.scale)
+        return _value(indicator.kind, key=f"{e.name}({shown})@{tf}", scale=indicator.scale)
 
     def _index(self, e: A.Index, extra: int, needs: str) -> Value:
         if not 0 <= e.offset <= MAX_HISTORY:
@@ -243,7 +286,7 @@ class ExprChecker:
                            f"found {self._described(e.target, inner)}")
             return ERROR
         key = f"{inner.key}[{e.offset}]" if inner.key else None
-        return Value(inner.kind, key=key, scale=inner.scale)
+        return _value(inner.kind, key=key, scale=inner.scale)
 
     def _neg(self, e: A.Neg, extra: int, needs: str) -> Value:
         inner = self.value(e.operand, extra, needs)
@@ -251,7 +294,7 @@ class ExprChecker:
             self.rep.error("E301", e.span, f"cannot negate {self.rep.quoted(e.operand)} ({inner.kind.article})")
             return ERROR
         const = -inner.const if inner.const is not None else None
-        return Value(inner.kind, bare=inner.bare, const=const, key=f"-{inner.key}" if inner.key else None)
+        return _value(inner.kind, bare=inner.bare, const=const, key=f"-{inner.key}" if inner.key else None)
 
     def _binop(self, e: A.BinOp, extra: int, needs: str) -> Value:
         left = self.value(e.left, extra, needs)
@@ -276,7 +319,7 @@ class ExprChecker:
         left_text, right_text = _key_text(left), _key_text(right)
         if const is None and result.kind is not Kind.ERROR and left_text and right_text:
             key = f"({left_text} {e.op} {right_text})"
-        return Value(result.kind, bare=result.bare, const=const, key=key)
+        return _value(result.kind, bare=result.bare, const=const, key=key)
 
     def _record_offset(self, e: A.BinOp, pct: Value) -> None:
         base = self._readings.get(id(e.left), self.rep.text(e.left))

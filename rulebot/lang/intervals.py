@@ -44,15 +44,15 @@ class Interval:
     def of(cls, op: str, c: float) -> "Interval":
         """The values x with ``x op c``."""
         if op == "<":
-            return cls(hi=c, hi_open=True)
+            return _interval(-math.inf, False, c, True, _NO_POINTS)
         if op == "<=":
-            return cls(hi=c)
+            return _interval(-math.inf, False, c, False, _NO_POINTS)
         if op == ">":
-            return cls(lo=c, lo_open=True)
+            return _interval(c, True, math.inf, False, _NO_POINTS)
         if op == ">=":
-            return cls(lo=c)
+            return _interval(c, False, math.inf, False, _NO_POINTS)
         if op == "==":
-            return cls(lo=c, hi=c)
+            return _interval(c, False, c, False, _NO_POINTS)
         return cls(excluded=frozenset({c}))
 
     @classmethod
@@ -61,7 +61,7 @@ class Interval:
             return cls()
         lo = -math.inf if scale.lo is None else scale.lo
         hi = math.inf if scale.hi is None else scale.hi
-        return cls(lo=lo, hi=hi)
+        return _interval(lo, False, hi, False, _NO_POINTS)
 
     def meet(self, other: "Interval") -> "Interval":
         if (other.lo, other.lo_open) > (self.lo, self.lo_open):
@@ -72,7 +72,7 @@ class Interval:
             hi, hi_open = other.hi, other.hi_open
         else:
             hi, hi_open = self.hi, self.hi_open
-        return Interval(lo, lo_open, hi, hi_open, self.excluded | other.excluded)
+        return _interval(lo, lo_open, hi, hi_open, self.excluded | other.excluded)
 
     def is_empty(self, integer: bool) -> bool:
         lo, hi = self.lo, self.hi
@@ -115,9 +115,9 @@ class Bound:
     own: Interval | None = None   # the comparisons' interval without the value's scale
 
     def meet(self, other: "Bound") -> "Bound":
-        return Bound(self.display, _meet(self.interval, other.interval), _meet(self.words, other.words),
-                     self.integer or other.integer, self.atoms + other.atoms, self.scale or other.scale,
-                     _meet(self.own, other.own))
+        return _bound(self.display, _meet(self.interval, other.interval), _meet(self.words, other.words),
+                      self.integer or other.integer, self.atoms + other.atoms, self.scale or other.scale,
+                      _meet(self.own, other.own))
 
     def clashes(self, other: "Bound") -> bool:
         """Whether this bound and ``other`` exclude each other (``meet(...).is_empty``, without building it)."""
@@ -175,6 +175,70 @@ class Conflict:
         return f"{said} cannot {both} hold" + (f" ('{text(self.display)}' is {self.reason})" if self.reason else "")
 
 
+# Intervals, bounds and conjunctions are made for every comparison of every rule. The frozen
+# dataclass's __init__ sets each field through object.__setattr__ in Python; setting the slots
+# through their descriptors makes the same objects at a quarter of the cost.
+_new_object = object.__new__
+_NO_POINTS: frozenset[float] = frozenset()
+_INTERVAL_SLOTS = tuple(getattr(Interval, name).__set__ for name in ("lo", "lo_open", "hi", "hi_open", "excluded"))
+_BOUND_SLOTS = tuple(getattr(Bound, name).__set__
+                     for name in ("display", "interval", "words", "integer", "atoms", "scale", "own"))
+_set_bounds = Conjunction.bounds.__set__  # type: ignore[attr-defined]
+
+
+def _interval(lo: float, lo_open: bool, hi: float, hi_open: bool, excluded: frozenset[float]) -> Interval:
+    """``Interval(lo, lo_open, hi, hi_open, excluded)`` without the dataclass's __init__."""
+    iv = _new_object(Interval)
+    set_lo, set_lo_open, set_hi, set_hi_open, set_excluded = _INTERVAL_SLOTS
+    set_lo(iv, lo)
+    set_lo_open(iv, lo_open)
+    set_hi(iv, hi)
+    set_hi_open(iv, hi_open)
+    set_excluded(iv, excluded)
+    return iv
+
+
+def _bound(display: object, interval: Interval | None, words: frozenset[str] | None, integer: bool,
+           atoms: tuple[object, ...], scale: Scale | None, own: Interval | None) -> Bound:
+    """``Bound(display, interval, words, integer, atoms, scale, own)`` without the dataclass's __init__."""
+    b = _new_object(Bound)
+    set_display, set_interval, set_words, set_integer, set_atoms, set_scale, set_own = _BOUND_SLOTS
+    set_display(b, display)
+    set_interval(b, interval)
+    set_words(b, words)
+    set_integer(b, integer)
+    set_atoms(b, atoms)
+    set_scale(b, scale)
+    set_own(b, own)
+    return b
+
+
+def _conjunction(bounds: Mapping[str, Bound]) -> Conjunction:
+    """``Conjunction(bounds)`` without the dataclass's __init__."""
+    c = _new_object(Conjunction)
+    _set_bounds(c, bounds)
+    return c
+
+
+_SCALE_INTERVALS: dict[tuple[float | None, float | None], Interval] = {}
+
+
+def _scale_interval(scale: Scale) -> Interval:
+    """``Interval.of_scale(scale)``, made once per range (scales are a few constants)."""
+    key = (scale.lo, scale.hi)
+    found = _SCALE_INTERVALS.get(key)
+    if found is None:
+        found = _SCALE_INTERVALS[key] = Interval.of_scale(scale)
+    return found
+
+
+# Enum members read through their class cost an attribute look-up on the enum type each time.
+_ERROR = Kind.ERROR
+_WORD = Kind.WORD
+
+_ALWAYS: tuple[Conjunction, ...] = (Conjunction(),)
+"""A condition that holds always: one conjunction without bounds (never changed once built)."""
+
 Disjuncts = tuple[Conjunction, ...] | None
 """A condition as alternatives: () is never true, None is unknown (no bound found)."""
 
@@ -201,6 +265,8 @@ class Analyzer:
         return result
 
     def _disjuncts(self, expr: A.Expr, positive: bool) -> Disjuncts:
+        if isinstance(expr, A.Compare):
+            return self._compare(expr, expr.op if positive else _NEGATE[expr.op])
         if isinstance(expr, A.Not):
             return self.disjuncts(expr.operand, not positive)
         if isinstance(expr, (A.And, A.Or)):
@@ -209,8 +275,6 @@ class Analyzer:
             return self._all(parts) if conjunctive else self._any(parts)
         if isinstance(expr, A.For):
             return self.disjuncts(expr.condition) if positive else None
-        if isinstance(expr, A.Compare):
-            return self._compare(expr, expr.op if positive else _NEGATE[expr.op])
         if isinstance(expr, A.Between):
             return self._between(expr, positive)
         if isinstance(expr, A.Crosses) and positive:
@@ -225,7 +289,7 @@ class Analyzer:
         known = [p for p in parts if p is not None]
         if not known:
             return None
-        result: tuple[Conjunction, ...] = (Conjunction(),)
+        result: tuple[Conjunction, ...] = _ALWAYS
         for part in known:
             merged = []
             for a in result:
@@ -246,14 +310,21 @@ class Analyzer:
 
     def merge(self, a: Conjunction, b: Conjunction) -> Conjunction | None:
         """Both conjunctions at once, or None (and a recorded conflict) when they exclude each other."""
+        if not a.bounds:
+            return b
+        if not b.bounds:
+            return a
         bounds = dict(a.bounds)
         for key, bound in b.bounds.items():
-            met = bounds[key].meet(bound) if key in bounds else bound
-            if met.is_empty:
-                self.conflicts.append(met.conflict)
-                return None
-            bounds[key] = met
-        return Conjunction(bounds)
+            mine = bounds.get(key)
+            if mine is not None:
+                # a bound alone is never empty (``_atom`` does not keep one): only a meet can be
+                bound = mine.meet(bound)
+                if bound.is_empty:
+                    self.conflicts.append(bound.conflict)
+                    return None
+            bounds[key] = bound
+        return _conjunction(bounds)
 
     # --- atoms -------------------------------------------------------------------------------
 
@@ -262,8 +333,13 @@ class Analyzer:
         assert subject.key is not None
         scale = subject.scale
         integer = bool(scale and scale.integer)
-        full = Interval.of_scale(scale).meet(interval) if interval is not None else None
-        bound = Bound(display, full, words, integer, (node,), scale, interval)
+        if interval is None:
+            full = None
+        elif scale is None:
+            full = interval  # what the meet with the whole line gives
+        else:
+            full = _scale_interval(scale).meet(interval)
+        bound = _bound(display, full, words, integer, (node,), scale, interval)
         if bound.is_empty:
             self.conflicts.append(bound.conflict)
             return ()
@@ -274,24 +350,24 @@ class Analyzer:
                 bounds["position"] = Bound(display, Interval(lo=0, hi=0), atoms=(node,))
             elif full.excludes_zero():
                 bounds["position"] = Bound(display, Interval(excluded=frozenset({0.0})), atoms=(node,))
-        return (Conjunction(bounds),)
+        return (_conjunction(bounds),)
 
     def _value(self, node: A.Expr) -> Value | None:
         v = self.values.get(id(node))
-        return v if v is not None and v.kind is not Kind.ERROR else None
+        return v if v is not None and v.kind is not _ERROR else None
 
     def _compare(self, e: A.Compare, op: str) -> tuple[Conjunction, ...] | None:
         left, right = self._value(e.left), self._value(e.right)
         if left is None or right is None:
             return None
-        if left.kind is Kind.WORD or right.kind is Kind.WORD:
+        if left.kind is _WORD or right.kind is _WORD:
             return self._word_compare(e, left, right, op)
         if left.key and right.key and left.key == right.key:
             if op in ("<", ">", "!="):
                 self.conflicts.append(Conflict(e.left, (e,), ""))
                 return ()
             return None
-        return self._compare_values(e, e.left, e.right, op)
+        return self._bound_by_constant(e, e.left, left, e.right, right, op)
 
     def _word_compare(self, e: A.Compare, left: Value, right: Value, op: str) -> tuple[Conjunction, ...] | None:
         if left.key == "weekday" and right.key and right.key.startswith("word:"):
@@ -332,6 +408,11 @@ class Analyzer:
         left, right = self._value(ln), self._value(rn)
         if left is None or right is None:
             return None
+        return self._bound_by_constant(node, ln, left, rn, right, op)
+
+    def _bound_by_constant(self, node: A.Expr, ln: A.Expr, left: Value, rn: A.Expr, right: Value,
+                           op: str) -> tuple[Conjunction, ...] | None:
+        """``left op right`` as a bound on one side when the other is a constant; else no bound."""
         if left.key and right.key is None and right.const is not None:
             return self._atom(node, left, ln, Interval.of(op, right.const))
         if right.key and left.key is None and left.const is not None:

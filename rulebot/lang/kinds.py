@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 
 
 class Kind(str, Enum):
@@ -29,6 +30,10 @@ class Kind(str, Enum):
     # An expression whose kind could not be decided because of an error already reported;
     # it combines with everything silently so one mistake gives one diagnostic.
     ERROR = "error"
+
+    # Kinds are looked up in sets and dicts for every node the checker visits; Enum's own
+    # __hash__ is Python code. The str hash agrees with the str equality these members have.
+    __hash__ = str.__hash__
 
     @property
     def article(self) -> str:
@@ -64,7 +69,13 @@ class Combined:
 
 def comparable(left: Operand, right: Operand, op: str) -> bool:
     """Whether ``left op right`` is allowed (op: ``<``, ``==``, …, or ``crosses``/``between``)."""
-    a, b = left.kind, right.kind
+    return _comparable(left.kind, left.bare, right.kind, right.bare, op)
+
+
+# The answers depend on a few kinds and operators only; the checker asks for every comparison
+# and every operator of every rule, so each is worked out once.
+@cache
+def _comparable(a: Kind, left_bare: bool, b: Kind, right_bare: bool, op: str) -> bool:
     if Kind.ERROR in (a, b):
         return True
     if Kind.CONDITION in (a, b) or Kind.STRING in (a, b):
@@ -76,7 +87,7 @@ def comparable(left: Operand, right: Operand, op: str) -> bool:
     if a not in NUMERIC or b not in NUMERIC:
         return False
     # A bare number takes the kind of the other side.
-    if left.bare or right.bare:
+    if left_bare or right_bare:
         return True
     # A number and a percent: the percent is read as its fraction.
     return {a, b} == {Kind.NUMBER, Kind.PERCENT}

@@ -14,7 +14,7 @@ from rulebot.lang import ast as A
 from rulebot.lang import filemodel as fm
 from rulebot.lang.checker import CheckContext, CheckedRule, RuleInput, check_rules
 from rulebot.lang.diagnostics import Diagnostic, Severity, at_location, sort_key
-from rulebot.lang.loader import LoadResult, load_file, load_text
+from rulebot.lang.loader import LoadResult, collection_paused, load_file, load_text
 from rulebot.lang.parser import parse
 from rulebot.lang.source import Source
 
@@ -65,12 +65,14 @@ class LintReport:
 
 def analyze_text(text: str, file: str, *, overrides: Mapping[str, str] | None = None) -> FileAnalysis:
     """Load, parse and check the rule file ``text`` (named ``file`` in diagnostics)."""
-    return _analyze(load_text(text, file, overrides=overrides))
+    with collection_paused():
+        return _analyze(load_text(text, file, overrides=overrides))
 
 
 def analyze_file(path: str | Path, *, overrides: Mapping[str, str] | None = None) -> FileAnalysis:
     """Load, parse and check the rule file at ``path``."""
-    return _analyze(load_file(path, overrides=overrides))
+    with collection_paused():
+        return _analyze(load_file(path, overrides=overrides))
 
 
 def context_for(rule_file: fm.RuleFile) -> CheckContext:

@@ -98,7 +98,7 @@ def load_text(text: str, file: str, *, overrides: Mapping[str, str] | None = Non
         return LoadResult(file, lines, None, (diagnostic,))
     loader = _Loader(text, file)
     rule_file = None
-    with _collection_paused():
+    with collection_paused():
         try:
             rule_file = loader.load(overrides or {})
         except _Abort:
@@ -108,13 +108,13 @@ def load_text(text: str, file: str, *, overrides: Mapping[str, str] | None = Non
 
 
 @contextmanager
-def _collection_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a file's position maps are made.
+def collection_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while one file is read (and, in lint, parsed and checked).
 
-    A rule file's ``Source`` maps hold one ``Location`` per character, about 70,000 objects per
-    1,000 rules, and none of them form cycles; the collector's repeated passes over the growing
-    heap took 40% of a load (benchmarks/yaml_loaders.py). It is resumed at once, and left alone
-    when the application has turned it off.
+    Reading a file makes tens of thousands of small objects (nodes, spans, values) and none of
+    them form cycles; the collector's repeated passes over the growing heap took 40% of a load
+    (benchmarks/yaml_loaders.py). A file is at most ``MAX_BYTES``, so what is made meanwhile is
+    bounded. It is resumed at once, and left alone when the application has turned it off.
     """
     was_enabled = gc.isenabled()
     gc.disable()

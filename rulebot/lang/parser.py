@@ -29,7 +29,7 @@ from lark.parsers.lalr_analysis import Shift
 
 import rulebot
 from rulebot.lang import ast
-from rulebot.lang.ast_builder import AstBuilder, SyntaxProblem, TreeToAst
+from rulebot.lang.ast_builder import AstBuilder, SyntaxProblem, TreeToAst, new_span
 from rulebot.lang.diagnostics import Diagnostic, Severity, in_source
 from rulebot.lang.source import Source
 from rulebot.lang.syntax_errors import SyntaxReport, describe
@@ -208,12 +208,17 @@ class _Tables:
     gotos: dict[Any, dict[str, Any]]  # state -> rule name -> state after reducing to it
     start_states: dict[str, Any]
     end_states: dict[str, Any]
-    token_re: re.Pattern[str]
-    ignore: frozenset[str]
+    token_re: re.Pattern[str]  # blanks, then one token (or the end of the text, as ``_END_GROUP``)
     keywords: dict[str, str]  # keyword -> its terminal, for words the lexer reads as NAME
     reserved: frozenset[str]  # keyword terminals that are keywords in every parser state
+    kept: frozenset[str]  # token types some rule keeps as a child; the others are never read
     # (state below, top state, token type) -> top state after the unit reductions done there
     units: dict[tuple[Any, Any, str], Any]
+    # (start symbol, shape of a text that parsed) -> how to build its AST (see ``_read``)
+    plans: dict[tuple[str, tuple[str, ...]], "_Plan"]
+
+
+_END_GROUP = "_END_OF_TEXT"
 
 
 def _pattern_sort_key(t: Any) -> tuple[int, int, int, str]:
@@ -228,6 +233,7 @@ def _tables() -> _Tables:
     reducers: dict[int, _Reducer] = {}
     actions: dict[Any, dict[str, tuple[bool, Any]]] = {}
     gotos: dict[Any, dict[str, Any]] = {}
+    kept: set[str] = set()
     for state, row in conf.states.items():
         actions[state], gotos[state] = {}, {}
         for symbol, (action, arg) in row.items():
@@ -239,27 +245,36 @@ def _tables() -> _Tables:
             else:
                 if id(arg) not in reducers:
                     reducers[id(arg)] = _reducer(arg, builder)
+                    kept.update(sym.name for sym in arg.expansion
+                                if sym.is_term and (arg.options.keep_all_tokens or not sym.filter_out))
                 actions[state][symbol] = (False, reducers[id(arg)])
     name_re = re.compile(next(t for t in lark.terminals if t.name == "NAME").pattern.to_regexp(),
                          re.ASCII)
     keywords: dict[str, str] = {}
     patterns = []
+    blanks = []
     # Alternatives in lark's order, so that the first one that matches is the one lark picks.
     for t in sorted(lark.terminals, key=_pattern_sort_key):
-        if isinstance(t.pattern, PatternStr) and name_re.fullmatch(t.pattern.value):
+        if t.name in lark.lexer_conf.ignore:
+            blanks.append(t.pattern.to_regexp())
+        elif isinstance(t.pattern, PatternStr) and name_re.fullmatch(t.pattern.value):
             keywords[t.pattern.value.lower()] = t.name
         else:
             patterns.append(f"(?P<{t.name}>{t.pattern.to_regexp()})")
+    # Blanks are skipped inside the match rather than read as tokens: no token starts with one,
+    # so trying them first picks the same token as lark's order would.
+    skip = f"(?:{'|'.join(blanks)})*+" if blanks else ""
     return _Tables(
         actions=actions,
         gotos=gotos,
         start_states=dict(conf.parse_table.start_states),
         end_states=dict(conf.parse_table.end_states),
-        token_re=re.compile("|".join(patterns), re.ASCII),
-        ignore=frozenset(lark.lexer_conf.ignore),
+        token_re=re.compile(f"{skip}(?:{'|'.join(patterns)}|(?P<{_END_GROUP}>\\Z))", re.ASCII),
         keywords=keywords,
         reserved=frozenset(lark.options.postlex.always_accept) - {"NAME"},
+        kept=frozenset(kept),
         units={},
+        plans={},
     )
 
 
@@ -279,84 +294,155 @@ def _too_deep(start: int, end: int, what: str) -> _Stop:
                  "split the condition into simpler parts")
 
 
-def _read(text: str, start: Start) -> Any:
-    """Parse ``text`` from ``start`` with the LALR table; raise ``_Stop`` when it cannot.
+_Token = tuple[str, "str | None", str, int, int]
+"""A token: its type, the keyword terminal it is where the parser expects that keyword (words
+the lexer reads as NAME), its text, start and end."""
 
-    The value, span and depth stacks run beside the state stack; a unit reduction (``?sum:
-    product``), most of the reductions of a rule, only changes the state.
+_NOT_A_TOKEN: _Token = ("", None, "", 0, 0)
+"""Stands where no terminal matches; the reader stops when it gets there."""
+
+MAX_PLANS = 512
+"""Plans kept (see ``_read``): a few dozen shapes cover a rule file of any length."""
+
+_MAX_SHAPE = 256
+"""Longest shape, in tokens, whose plan is kept."""
+
+
+def _lex(t: _Tables, text: str) -> tuple[list[_Token], tuple[str, ...] | None]:
+    """The tokens of ``text``, ending with ``$END``, and its shape: each token's type, or for a word
+    that may be a keyword, that keyword. The shape is None when a character is not a token (the
+    last token is then ``_NOT_A_TOKEN``)."""
+    match, keywords, reserved = t.token_re.match, t.keywords, t.reserved
+    tokens: list[_Token] = []
+    shape: list[str] = []
+    pos = 0
+    while True:
+        m = match(text, pos)
+        if m is None:
+            tokens.append(_NOT_A_TOKEN)
+            return tokens, None
+        kind = m.lastgroup or ""
+        tok_start, pos = m.start(kind), m.end()
+        value = m.group(kind)
+        keyword = None
+        if kind == "NAME":
+            keyword = keywords.get(value.lower())
+            if keyword is not None and keyword in reserved:
+                kind, keyword = keyword, None
+        elif kind == _END_GROUP:
+            tokens.append(("$END", None, "", tok_start, pos))
+            shape.append("$END")
+            return tokens, tuple(shape)
+        tokens.append((kind, keyword, value, tok_start, pos))
+        shape.append(keyword or kind)
+
+
+def _read(text: str, start: Start) -> Any:
+    """Parse ``text`` from ``start``; raise ``_Stop`` when it cannot.
+
+    What the LALR table makes the reader do depends only on the text's shape (the types of its
+    tokens), not on their values: a rule file repeats a few shapes (``NAME ( NUMBER ) COMP_OP
+    NUMBER _AND NAME COMP_OP NUMBER``) with other numbers and names. So the reductions done on a
+    text that parsed are worked out into a plan for its shape (``_Plan``), and a text of the
+    same shape is built from the plan: the same callbacks on the same kinds of children, the
+    same AST, with no table look-up. A shape that parsed once cannot nest too deep or hold a
+    token the grammar refuses there; a value that cannot be read (``for 2.5 bars``) still stops
+    the build, as it would the table. Texts that do not parse keep no plan.
     """
     t = _tables()
-    actions, gotos, keywords, reserved, units = t.actions, t.gotos, t.keywords, t.reserved, t.units
-    match, ignore = t.token_re.match, t.ignore
+    tokens, shape = _lex(t, text)
+    if shape is not None:
+        plan = t.plans.get((start, shape))
+        if plan is not None:
+            return _build(plan, tokens)
+    steps: list[Any] = []
+    result = _parse_tokens(t, tokens, start, steps)
+    if shape is not None and len(shape) <= _MAX_SHAPE:
+        if len(t.plans) >= MAX_PLANS:
+            t.plans.clear()
+        t.plans[start, shape] = _plan(steps)
+    return result
+
+
+def _children(r: _Reducer, children: list[Any]) -> list[Any]:
+    """The children lark's tree builder hands to the rule's callback (see ``_Reducer``)."""
+    assert r.include is not None
+    filtered: list[Any] = []
+    for i, splice, nones_before in r.include:
+        if nones_before:
+            filtered.extend([None] * nones_before)
+        if splice:
+            filtered.extend(children[i])
+        else:
+            filtered.append(children[i])
+    if r.trailing_nones:
+        filtered.extend([None] * r.trailing_nones)
+    return filtered
+
+
+def _parse_tokens(t: _Tables, tokens: list[_Token], start: Start, steps: list[Any]) -> Any:
+    """Parse ``tokens`` with the LALR table, appending to ``steps`` what is done: for each token
+    shifted its type (or "" when no rule keeps it), for each reduction other than a unit one its
+    ``_Reducer``.
+
+    The current state is ``state``; the states under it, the values, spans and depths run on
+    stacks, one entry per symbol read (``below`` holds one state fewer). A unit reduction
+    (``?sum: product``), most of the reductions of a rule, only changes the state. Tokens no
+    rule keeps (keywords, punctuation) stand on the value stack as None.
+    """
+    actions, gotos, units, kept = t.actions, t.gotos, t.units, t.kept
     end_state = t.end_states[start]
-    state_stack = [t.start_states[start]]
+    state = t.start_states[start]
+    below: list[Any] = []
     values: list[Any] = []
     starts: list[int] = []
     ends: list[int] = []
     depths: list[int] = []
-    pos, size, parens = 0, len(text), 0
-    while True:
-        if pos < size:
-            m = match(text, pos)
-            if m is None:
-                raise _Stop()
-            kind = m.lastgroup or ""
-            tok_start, pos = pos, m.end()
-            if kind in ignore:
-                continue
-            value = m.group()
-            if kind == "NAME":
-                keyword = keywords.get(value.lower())
-                if keyword is not None and (keyword in reserved or keyword in actions[state_stack[-1]]):
-                    kind = keyword
-            elif kind == "_LPAR":
-                parens += 1
-                if parens > MAX_NESTING:
-                    raise _too_deep(tok_start, pos, "parentheses")
-            elif kind == "_RPAR":
-                parens -= 1
-        else:
-            kind, value, tok_start = "$END", "", size
+    parens = 0
+    for kind, keyword, value, tok_start, tok_end in tokens:
+        if keyword is not None and keyword in actions[state]:
+            kind = keyword
+        elif kind == "_LPAR":
+            parens += 1
+            if parens > MAX_NESTING:
+                raise _too_deep(tok_start, tok_end, "parentheses")
+        elif kind == "_RPAR":
+            parens -= 1
         while True:
-            action = actions[state_stack[-1]].get(kind)
+            action = actions[state].get(kind)
             if action is None:
                 raise _Stop()
             shift, arg = action
             if shift:
-                state_stack.append(arg)
-                values.append(_Tok(kind, value, tok_start, pos))
+                below.append(state)
+                state = arg
+                if kind in kept:
+                    steps.append(kind)
+                    values.append(_Tok(kind, value, tok_start, tok_end))
+                else:
+                    steps.append("")
+                    values.append(None)
                 starts.append(tok_start)
-                ends.append(pos)
+                ends.append(tok_end)
                 depths.append(0)
                 break
             r: _Reducer = arg
             if r.unit:
-                below = state_stack[-2]
-                key = (below, state_stack[-1], kind)
+                key = (below[-1], state, kind)
                 top = units.get(key)
                 if top is None:
-                    top = units[key] = _after_units(actions, gotos, below, state_stack[-1], kind)
-                state_stack[-1] = top
+                    top = units[key] = _after_units(actions, gotos, below[-1], state, kind)
+                state = top
                 if top == end_state and kind == "$END":
                     return values[-1]
                 continue
+            steps.append(r)
             n = r.size
             children = values[-n:]
             span_start, span_end = starts[-n], ends[-1]
             depth = max(depths[-n:])
-            del state_stack[-n:], values[-n:], starts[-n:], ends[-n:], depths[-n:]
             if r.include is not None:
-                filtered: list[Any] = []
-                for i, splice, nones_before in r.include:
-                    if nones_before:
-                        filtered.extend([None] * nones_before)
-                    if splice:
-                        filtered.extend(children[i])
-                    else:
-                        filtered.append(children[i])
-                if r.trailing_nones:
-                    filtered.extend([None] * r.trailing_nones)
-                children = filtered
+                children = _children(r, children)
             if r.splice:
                 result: Any = _Splice(children)
             elif r.inline_single and len(children) == 1:
@@ -367,17 +453,96 @@ def _read(text: str, start: Start) -> Any:
                     raise _too_deep(span_start, span_end, "expression")
                 assert r.callback is not None
                 try:
-                    result = r.callback(ast.Span(span_start, span_end), children)
+                    result = r.callback(new_span(span_start, span_end), children)
                 except SyntaxProblem as e:
                     raise _Stop(e.span, "E201", e.message, e.hint) from None
-            goto = gotos[state_stack[-1]][r.origin]
-            state_stack.append(goto)
-            values.append(result)
-            starts.append(span_start)
-            ends.append(span_end)
-            depths.append(depth)
-            if goto == end_state and kind == "$END":
+            # n symbols become one: the states of all but the lowest go, the others are replaced
+            if n > 1:
+                del below[1 - n:]
+            values[-n:] = (result,)
+            starts[-n:] = (span_start,)
+            ends[-n:] = (span_end,)
+            depths[-n:] = (depth,)
+            state = gotos[below[-1]][r.origin]
+            if state == end_state and kind == "$END":
                 return result
+    raise _Stop()  # the tokens ended without $END: one of them is not a token
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How to build the AST of any text of one shape: the reductions ``_parse_tokens`` did on it,
+    worked out once into the callbacks to call and where each takes its children from.
+
+    Results go to numbered slots (slot 0 holds None, lark's placeholder for an absent optional
+    part): the kept tokens first, then one slot per callback, in the order the table reduced.
+    Splices, filtered tokens, unit and single-child rules leave nothing to do at build time.
+    """
+
+    slots: int
+    tokens: tuple[tuple[int, str, int], ...]  # (slot, token type, index of the token)
+    # (slot, callback, index of its first token, of its last token, slots of its children)
+    nodes: tuple[tuple[int, Callable[[ast.Span, list[Any]], Any], int, int, tuple[int, ...]], ...]
+    result: int
+
+
+def _plan(steps: list[Any]) -> _Plan:
+    """Work ``steps`` (see ``_parse_tokens``) out into a ``_Plan``."""
+    # per symbol on the parser's stack: its slot (or the slots of a splice), first and last token
+    stack: list[tuple[Any, int, int]] = []
+    tokens: list[tuple[int, str, int]] = []
+    nodes: list[tuple[int, Callable[[ast.Span, list[Any]], Any], int, int, tuple[int, ...]]] = []
+    slots = 1
+    shifted = 0
+    for step in steps:
+        if step.__class__ is str:
+            if step:
+                tokens.append((slots, step, shifted))
+                stack.append((slots, shifted, shifted))
+                slots += 1
+            else:
+                stack.append((0, shifted, shifted))
+            shifted += 1
+            continue
+        r: _Reducer = step
+        symbols = stack[-r.size:]
+        del stack[-r.size:]
+        first, last = symbols[0][1], symbols[-1][2]
+        children: list[Any] = [slot for slot, _, _ in symbols]
+        if r.include is not None:
+            children = []
+            for i, splice, nones_before in r.include:
+                children.extend([0] * nones_before)
+                if splice:
+                    children.extend(symbols[i][0])
+                else:
+                    children.append(symbols[i][0])
+            children.extend([0] * r.trailing_nones)
+        if r.splice:
+            stack.append((children, first, last))
+        elif r.inline_single and len(children) == 1:
+            stack.append((children[0], first, last))
+        else:
+            assert r.callback is not None
+            nodes.append((slots, r.callback, first, last, tuple(children)))
+            stack.append((slots, first, last))
+            slots += 1
+    ((result, _, _),) = stack
+    return _Plan(slots, tuple(tokens), tuple(nodes), result)
+
+
+def _build(plan: _Plan, tokens: list[_Token]) -> Any:
+    """The AST of ``tokens`` (of the shape ``plan`` was made for)."""
+    slots: list[Any] = [None] * plan.slots
+    for slot, kind, index in plan.tokens:
+        _, _, value, tok_start, tok_end = tokens[index]
+        slots[slot] = _Tok(kind, value, tok_start, tok_end)
+    try:
+        for slot, callback, first, last, children in plan.nodes:
+            slots[slot] = callback(new_span(tokens[first][3], tokens[last][4]), [slots[c] for c in children])
+    except SyntaxProblem as e:
+        raise _Stop(e.span, "E201", e.message, e.hint) from None
+    return slots[plan.result]
 
 
 # --- the public API ---------------------------------------------------------------------------

@@ -154,7 +154,7 @@ class ForBars:
     """``C for N bars`` when C cannot be read back in history (it reads live or account
     fields, or several timeframes): C is recorded at the first evaluation after each bar
     close of ``series``; the answer is C now and C at each of the last N records (a record
-    not yet made is unknown)."""
+    not yet made, or a bar closed without an evaluation, is unknown)."""
 
     __slots__ = ("series", "bars", "bar_ms", "records", "trues", "known")
 
@@ -171,6 +171,13 @@ class ForBars:
         start = self.series.start_ms
         n = self.bars
         if start != self.bar_ms and start >= 0:
+            tf_ms = self.series.tf_ms
+            if self.bar_ms >= 0 and tf_ms and start - self.bar_ms > tf_ms:
+                # bars closed without an evaluation: unknown records
+                missed = min((start - self.bar_ms) // tf_ms - 1, n)
+                self.records = min(self.records + missed, n)
+                self.trues = 0
+                self.known = min(self.known + missed, n)
             self.bar_ms = start
             self.records = min(self.records + 1, n)
             if c is True:

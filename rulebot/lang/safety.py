@@ -54,11 +54,26 @@ def _locate(e: A.Expr, an: Analyzer, rep: Reporter, whole: bool) -> None:
         message = "this condition can never be true" if whole else "this part of the condition can never be true"
         rep.warning("W104", e.span, message, hint=hint, label="never true")
         return
-    if isinstance(e, (A.And, A.Or)):
+    # A part of an `and` or a `for` is never true only when the whole is, or when an `or`
+    # inside it has a dead alternative: only parts holding an `or` are worth a look.
+    if isinstance(e, A.Or):
         for operand in e.operands:
             _locate(operand, an, rep, whole=False)
-    elif isinstance(e, A.For):
+    elif isinstance(e, A.And):
+        for operand in e.operands:
+            if _has_or(operand):
+                _locate(operand, an, rep, whole=False)
+    elif isinstance(e, A.For) and _has_or(e.condition):
         _locate(e.condition, an, rep, whole=False)
+
+
+def _has_or(e: A.Expr) -> bool:
+    """Whether an `or` stands in ``e`` where ``_locate`` would reach it (through `and` and `for`)."""
+    if isinstance(e, A.Or):
+        return True
+    if isinstance(e, A.And):
+        return any(_has_or(operand) for operand in e.operands)
+    return isinstance(e, A.For) and _has_or(e.condition)
 
 
 def unguarded(actions: Sequence[A.Action], reads_names: Sequence[str], cooldown_s: int | None,

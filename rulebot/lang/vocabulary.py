@@ -51,6 +51,10 @@ class ReadSource(str, Enum):
     ACCOUNT = "account"    # position, order and wallet updates
     TIME = "time"          # the clock, each minute
 
+    # Reads are deduplicated in dicts for every rule; Enum's own __hash__ is Python code. The
+    # str hash agrees with the str equality these members have.
+    __hash__ = str.__hash__
+
 
 @dataclass(frozen=True, slots=True)
 class Scale:

@@ -177,6 +177,43 @@ class CandleSeries:
             closed.extend(child.on_source_bar(start_ms, o, h, lo, c, v, valid))
         return closed
 
+    @property
+    def aggregates(self) -> tuple[CandleSeries, ...]:
+        """The series built from this one's closed bars, in the order they were wired."""
+        return tuple(child.target for child in self._children)
+
+    def restore_closed(self, starts: np.ndarray, values: np.ndarray, count: int) -> None:
+        """Hold closed bars worked out elsewhere (a backtest that built the whole history up front).
+
+        ``starts`` (open times) and ``values`` (rows in `CandleField` order, NaN for an unknown
+        bar) are the last bars, oldest first; ``count`` is the number of bars closed in all. They
+        either follow the bars held now (``count - len(starts) == self.count``) or are the last
+        ``min(count, capacity)`` bars. Neither the indicators nor the aggregates are fed: the
+        caller sets the handles (`IndicatorHandle.restore`) and the aggregated series itself.
+        """
+        k = len(starts)
+        if values.shape != (5, k):
+            raise ValueError(f"restore_closed: values of shape {values.shape} for {k} bars")
+        cap = self.capacity
+        if count - k != self.count and k < min(count, cap):
+            raise ValueError(f"restore_closed: {k} bars cannot bring {self.count} closed bars to {count}")
+        if k > cap:
+            starts, values, k = starts[-cap:], values[:, -cap:], cap
+        p = self._pos
+        first = min(k, cap - p)
+        for lo, hi, src in ((p, p + first, 0), (0, k - first, first)):
+            if hi > lo:
+                part = values[:, src : src + hi - lo]
+                self._data[:, lo:hi] = part
+                self._data[:, lo + cap : hi + cap] = part
+                self._starts[lo:hi] = self._starts[lo + cap : hi + cap] = starts[src : src + hi - lo]
+        self._pos = (p + k) % cap
+        self.count = count
+        self.forming = None
+        if k:
+            self.open, self.high, self.low, self.close, self.volume = values[:, -1].tolist()
+            self.start_ms = int(starts[-1])
+
     def aggregate_into(self, target: CandleSeries) -> None:
         """Feed this series' closed bars into ``target`` (a higher timeframe, same symbol)."""
         src_ms, dst_ms = check_aggregation(self.timeframe, target.timeframe)

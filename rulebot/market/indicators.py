@@ -14,6 +14,7 @@ at that bar is unknown, so ``rsi(14)[1]`` stays aligned with ``close[1]``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from rulebot.market.indicator_spec import Family, IndicatorSpec, family_of
 from rulebot.market.kernels import Kernel, make_kernel
@@ -58,6 +59,25 @@ class IndicatorHandle:
         self._pos = (self._pos + 1) % len(hist)
         self.count += 1
         self.value = x
+
+    def restore(self, values: Sequence[float], count: int) -> None:
+        """Hold values worked out elsewhere (a backtest's whole-history series, `series.compute_series`):
+        ``values`` are the last ones, oldest first, and ``count`` the number of bars closed in all.
+        They either follow the values held now (``count - len(values) == self.count``) or are the
+        last ``min(count, lookback + 1)``."""
+        k = len(values)
+        hist = self._hist
+        size = len(hist)
+        if count - k != self.count and k < min(count, size):
+            raise ValueError(f"{self.spec}: {k} values cannot bring {self.count} bars to {count}")
+        pos = self._pos
+        for x in values[-size:]:
+            hist[pos] = x
+            pos = pos + 1 if pos + 1 < size else 0
+        self._pos = pos
+        self.count = count
+        if k:
+            self.value = values[-1]
 
     def grow(self, lookback: int) -> None:
         """Keep at least ``lookback`` bars of history from now on (older ones stay known)."""

@@ -6,11 +6,12 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from rulebot.actions.notify import Notifier
 from rulebot.actions.risk import RiskLimits
 from rulebot.engine.loop import Engine
-from rulebot.engine.replay import replay_bars
+from rulebot.engine.replay import prepare_replay, replay_bars
 from rulebot.engine.ruleset import FileRules, FileSettings, RuleSet
 from rulebot.exchange.paper import PaperConfig, PaperExchange
 from rulebot.journal import Journal
@@ -27,7 +28,19 @@ from rulebot.lang.compiled import (
     ValueFn,
 )
 from rulebot.market import MarketState
-from rulebot.model import KlineUpdate, OrderType, Side, SimClock, TimeInForce, TriggerMode
+from rulebot.exchange.base import Ack
+from rulebot.model import (
+    KlineUpdate,
+    OrderType,
+    OrderUpdate,
+    PositionUpdate,
+    Request,
+    Side,
+    SimClock,
+    TimeInForce,
+    TriggerMode,
+    WalletUpdate,
+)
 
 SYMBOL = "BTCUSDT"
 MINUTE = 60_000
@@ -169,3 +182,51 @@ def harness(
     engine = Engine(RuleSet((file,)), market, paper, j, clock, persist_state=persist_state, notifier=notifier)
     holder.append(engine)
     return Harness(engine, paper, clock, j, market, next_start=start_ms)
+
+
+def file_harness(text: str, folder: Path, *, balance: str = "1000000", start_ms: int = T0,
+                 name: str = "rules.yaml") -> Harness:
+    """An engine running the rule file ``text`` (written to ``folder``) on a bar-mode paper exchange."""
+    path = folder / name
+    path.write_text(text)
+    replay = prepare_replay([str(path)], paper=PaperConfig(initial_balance=Decimal(balance)), start_ms=start_ms)
+    return Harness(replay.engine, replay.paper, replay.clock, replay.journal, replay.market, next_start=start_ms)
+
+
+class StubExchange:
+    """A hand-written exchange: records requests, lists the orders and positions it is given, and
+    emits nothing unless a test pushes events into the engine itself."""
+
+    def __init__(self, *, resolves_percent_stops: bool = False, balance: float = 100_000.0,
+                 open_orders: Sequence[OrderUpdate] = (), positions: Sequence[PositionUpdate] = ()) -> None:
+        self.resolves_percent_stops = resolves_percent_stops
+        self.requests: list[Request] = []
+        self._balance = balance
+        self._orders = list(open_orders)
+        self._positions = list(positions)
+        self._ids = 0
+
+    def submit(self, request: Request) -> Ack:
+        self.requests.append(request)
+        self._ids += 1
+        return Ack(order_id=f"stub-{self._ids}", order_link_id=getattr(request, "order_link_id", ""))
+
+    def open_orders(self, symbol: str) -> list[OrderUpdate]:
+        return [o for o in self._orders if o.symbol == symbol]
+
+    def positions(self, symbol: str) -> list[PositionUpdate]:
+        return [p for p in self._positions if p.symbol == symbol]
+
+    def wallet(self) -> WalletUpdate:
+        return WalletUpdate("USDT", T0, T0, self._balance, self._balance, self._balance)
+
+
+def stub_engine(rules: Sequence[CompiledRule], exchange: StubExchange, *, journal: Journal | None = None,
+                start_ms: int = T0, path: str = "rules.yaml", queue_size: int = 1000,
+                notifier: Notifier | None = None) -> tuple[Engine, SimClock]:
+    """An engine over a ``StubExchange``; its fills are events the test processes."""
+    clock = SimClock(start_ms)
+    file = FileRules(path=path, symbols=(SYMBOL,), rules=tuple(rules))
+    engine = Engine(RuleSet((file,)), MarketState(history=50), exchange, journal or Journal.memory(), clock,
+                    persist_state=False, queue_size=queue_size, notifier=notifier)
+    return engine, clock

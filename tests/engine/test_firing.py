@@ -20,7 +20,7 @@ from engine_kit import (
     say,
 )
 
-from rulebot.actions.risk import RiskLimits
+from rulebot.actions.risk import Money, RiskLimits
 from rulebot.journal import EntryKind
 from rulebot.model import OrderType
 
@@ -184,3 +184,25 @@ def test_a_condition_that_raises_is_unknown_logged_once_and_the_engine_goes_on(c
     assert h.slot("ok").state.fire_seq == 3
     assert h.engine.bad.count("eval:ZeroDivisionError") == 3
     assert sum("ZeroDivisionError" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_a_daily_loss_breach_halts_the_file() -> None:
+    h = harness([rule("churn", Switch(True), [buy(0.01)], level=True), rule("other", Switch(True), [say("x")],
+                index=1, level=True)], limits=RiskLimits(max_daily_loss=Money(amount=Decimal("0.5"), coin="USDT")))
+    h.bar()  # the first order goes out
+    h.bar()  # it filled at this open and paid 0.55 USDT of fees: the next order breaches the limit
+    assert h.engine.accounts.fields(SYMBOL).pnl_today == pytest.approx(-0.55)
+    rejections = h.journal.entries(kind=EntryKind.REJECTION)
+    assert [dict(r.fields)["code"] for r in rejections] == ["max_daily_loss"]
+    assert h.slot("churn").state.paused and h.slot("other").state.paused
+    assert any(e.summary.startswith("halt") for e in h.journal.entries(kind=EntryKind.EVENT))
+
+
+def test_a_paused_rule_fires_again_once_resumed() -> None:
+    inbox = Inbox()
+    h = harness([rule("once", Switch(True), [say("hi"), PAUSE], level=True)], notifier=inbox)
+    h.bars(2)
+    assert h.engine.resume("rules.yaml:once@BTCUSDT")
+    assert not h.engine.resume("rules.yaml:nothing@BTCUSDT")
+    h.bars(2)
+    assert inbox.texts == ["hi", "hi"]

@@ -92,8 +92,8 @@ class Ref:
         checker = ExprChecker(Reporter(Source.contiguous("<t>", ""), []), self.timeframe, frozenset({"usdt"}))
         checker.condition(self.expr)
         self.kinds = checker.values
-        tfs = self.bar_timeframes(self.expr)
-        self.eval_tf = min(tfs, key=timeframe_seconds) if tfs else None
+        bar_rule = bool(self.reads(self.expr)[0])
+        self.eval_tf = min(self.bar_timeframes(self.expr), key=timeframe_seconds) if bar_rule else None
 
     def __call__(self) -> bool | None:
         return self.cond(self.expr, 0, True)
@@ -273,9 +273,12 @@ class Ref:
             return False
         tfs = self.reads(e.condition)[0]
         tf = min(tfs, key=timeframe_seconds) if tfs else self.timeframe
-        start = self.market.candles(SYMBOL, tf).start_at(0)
+        series = self.market.candles(SYMBOL, tf)
+        start = series.start_at(0)
         records = self.bar_records.setdefault(id(e), [])
         if start >= 0 and (not records or records[-1][0] != start):
+            if records:   # bars that closed without an evaluation are unknown
+                records.extend((t, None) for t in range(records[-1][0] + series.tf_ms, start, series.tf_ms))
             records.append((start, c))
         last = [r for _, r in records[-e.bars:]]
         last = [None] * (e.bars - len(last)) + last

@@ -61,6 +61,7 @@ _DAY_MS = 86_400_000
 _WEEK_MS = 7 * _DAY_MS
 _FIRST_MONDAY_MS = 4 * _DAY_MS  # 1970-01-05: weekly bars open on Mondays at 00:00 UTC
 _DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_DIGITS = re.compile(r"[0-9]+")
 _T = TypeVar("_T")
 
 
@@ -258,7 +259,7 @@ def fetch_klines(
         yield page
         if not page.rows:
             return
-        hi = grid.floor(lo)
+        hi = grid.floor(lo - 1)
 
 
 def get_kline_page(
@@ -297,7 +298,7 @@ def parse_kline_reply(reply: object, lo_ms: int, hi_ms: int) -> tuple[KlineRow, 
         if not isinstance(item, list) or len(item) < 6:
             raise WireFormatError(path, "not a list of at least 6 strings")
         for j, cell in enumerate(item[:6]):
-            if not isinstance(cell, str) or not (cell.isdigit() if j == 0 else _DECIMAL.fullmatch(cell)):
+            if not isinstance(cell, str) or not (_DIGITS if j == 0 else _DECIMAL).fullmatch(cell):
                 raise WireFormatError(f"{path}[{j}]", f"not a decimal string: {cell!r}")
         start = int(item[0])
         if rows and start >= rows[-1].start_ms:

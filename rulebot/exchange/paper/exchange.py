@@ -215,6 +215,10 @@ class PaperExchange:
                 self._walking = False
         s.last = bar.close
 
+    def quiet_range(self, symbol: str) -> tuple[float, float, int]:
+        """``(low, high, until_ms)`` of the bars ``on_bar`` only takes the close of (``SymbolState.quiet_range``)."""
+        return self._ledger.state(symbol).quiet_range(self._bars)
+
     def on_trade(self, trade: TradePrint) -> None:
         """Live mode: a public trade sets the last price, triggers stops and fills resting limits."""
         if self._bars:

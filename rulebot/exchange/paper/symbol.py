@@ -99,6 +99,17 @@ class SymbolState:
         """Leverage of the long (``sign`` > 0) or short side."""
         return self.buy_leverage if sign > 0 else self.sell_leverage
 
+    def quiet_range(self, walks: bool = True) -> tuple[float, float, int]:
+        """``(low, high, until_ms)``: a bar that opens before ``until_ms``, with its low above
+        ``low`` and its high below ``high``, changes nothing here but the last price, so a replay
+        may skip it. Every bar is quiet when nothing is open or bars are not walked (``walks``
+        False, live mode); none is while a market or immediate order waits for the next open."""
+        if not (self.busy and walks):
+            return -INF, INF, NEVER_MS
+        if self.immediate:
+            return INF, -INF, -1
+        return self.quick_lo, self.quick_hi, self.next_expiry
+
     def has_position(self) -> bool:
         """Whether any slot holds a position."""
         return any(p.sign for p in self.positions)
