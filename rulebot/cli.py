@@ -175,8 +175,9 @@ def backtest(
 ) -> None:
     """Replay candles through the rules, the engine and the paper exchange, and show what they would have done.
 
-    Exit status: 0 the backtest ran (data warnings included); 1 a rule file has errors (they are
-    printed); 2 could not run (a file missing or unreadable, damaged data, no bars in the range, a bad option).
+    Exit status: 0 the backtest ran (data warnings included);
+    1 a rule file has errors (they are printed);
+    2 could not run (a missing or damaged file, no bars in the range, a bad option).
     """
     from rulebot.backtest.command import BacktestOptions, run_command
     from rulebot.backtest.errors import CannotRun, RuleFileError

@@ -35,17 +35,15 @@ from operator import attrgetter
 import numpy as np
 import numpy.typing as npt
 
-from rulebot.backtest.masks import MaskContext, RuleMask, Unsupported
+from rulebot.backtest.maskops import MaskContext, Unsupported
+from rulebot.backtest.masks import RuleMask, rule_mask
 from rulebot.backtest.precomputed import SymbolBars
 from rulebot.backtest.replay import KlineSeries, kline_events
 from rulebot.engine.loop import Engine
 from rulebot.engine.replay import Replay, ReplayStats, replay_bars
 from rulebot.engine.rulestate import RuleSlot
-from rulebot.engine.ruleset import FileRules
 from rulebot.exchange.paper.exchange import PaperExchange
-from rulebot.lang.compiler import text_hash
-from rulebot.lang.lint import AnalyzedRule, FileAnalysis, analyze_file
-from rulebot.market.timeframes import timeframe_ms
+from rulebot.lang.lint import FileAnalysis
 from rulebot.model.clock import SimClock
 from rulebot.model.enums import ExitReason
 from rulebot.model.events import KlineUpdate
@@ -112,11 +110,13 @@ def fast_replay_bars(
 @dataclass(eq=False)
 class _Watch:
     """A bar rule of one symbol: at which bars it is due (None: every one) and its mask (None:
-    it is evaluated at every bar it is due)."""
+    it is evaluated at every bar it is due, and, when its condition ``remembers`` earlier
+    evaluations, even while it is blocked)."""
 
     slot: RuleSlot
     due: BoolArray | None
     mask: RuleMask | None
+    remembers: bool
 
 
 class _Symbol:
@@ -200,24 +200,9 @@ class _FastReplay:
             )
             for rank in sorted(due):
                 slot, when = due[rank]
-                sym.watches.append(_Watch(slot, when, self._mask(slot, ctx, by_path)))
-
-    def _mask(self, slot: RuleSlot, ctx: MaskContext, by_path: dict[str, FileAnalysis]) -> RuleMask | None:
-        """The rule's mask, or None when it must be evaluated at every bar it is due."""
-        rule = slot.rule
-        if rule.condition is None or getattr(rule, "memories", ()) or slot.scheduled:
-            return None
-        analyzed = _analyzed(slot.file, rule.index, rule.name, rule.text_hash, by_path)
-        if analyzed is None or analyzed.condition is None or analyzed.checked is None:
-            return None
-        checked = analyzed.checked
-        eval_tf = checked.timeframes[0] if checked.is_bar_rule and checked.timeframes else None
-        tf_ms = timeframe_ms(slot.file.timeframe) or 60_000
-        account = self.engine.accounts.fields(slot.symbol, tf_ms)
-        try:
-            return RuleMask(analyzed.condition, slot.file.timeframe, eval_tf, slot.file.timezone, ctx, account, tf_ms)
-        except Unsupported:
-            return None
+                remembers = bool(getattr(slot.rule, "memories", ()))
+                mask = None if remembers else rule_mask(slot, ctx, engine.accounts, by_path)
+                sym.watches.append(_Watch(slot, when, mask, remembers))
 
     # --- the replay ----------------------------------------------------------------------------
 
@@ -344,6 +329,8 @@ class _FastReplay:
 def _search(watch: _Watch, sym: _Symbol, c0: int, c1: int) -> tuple[int | None, int | None]:
     """Where in [c0, c1) the rule must be evaluated by the engine (None: nowhere), and where a
     skipped evaluation re-arms it (None: nowhere)."""
+    if watch.remembers:  # its memory must see every evaluation
+        return _first(watch.due[c0:c1] if watch.due is not None else None, c0, c1), None
     st = watch.slot.state
     if st.paused or st.in_flight:
         return None, None  # blocked throughout: its evaluations change nothing
@@ -383,18 +370,3 @@ def _first(mask: BoolArray | None, c0: int, c1: int) -> int | None:
         return None
     i = int(mask.argmax())
     return c0 + i if mask[i] else None
-
-
-def _analyzed(file: FileRules, index: int, name: str, hash_: str,
-              by_path: dict[str, FileAnalysis]) -> AnalyzedRule | None:
-    """The checked rule a compiled rule came from, if its text is still the same."""
-    analysis = by_path.get(file.path)
-    if analysis is None:
-        analysis = by_path[file.path] = analyze_file(file.path)
-    rule_file = analysis.rule_file
-    if rule_file is None:
-        return None
-    for analyzed in analysis.rules:
-        if analyzed.rule.index == index and analyzed.rule.name == name:
-            return analyzed if text_hash(analyzed.rule, rule_file) == hash_ else None
-    return None

@@ -30,36 +30,33 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import numpy as np
-import numpy.typing as npt
 
-from rulebot.backtest.precomputed import SeriesBars, SymbolBars
-from rulebot.engine.account import AccountFields
+from rulebot.backtest.maskops import (
+    ARITH, COMPARE, Arr, Bools, MaskContext, Tri, Unsupported, and_tri, back, bools, differ, divide, equal,
+    moving_account, offset, swap, time_between,
+)
+from rulebot.backtest.precomputed import SeriesBars
+from rulebot.engine.account import AccountBook, AccountFields
+from rulebot.engine.rulestate import RuleSlot
 from rulebot.lang import ast as A
 from rulebot.lang.arguments import bind
 from rulebot.lang.expressions import ExprChecker, Value
+from rulebot.lang.compiler import text_hash
 from rulebot.lang.history import HistoryFacts
 from rulebot.lang.kinds import Kind, combine
+from rulebot.lang.lint import FileAnalysis, analyze_file
 from rulebot.lang.pieces import fold
 from rulebot.lang.report import Reporter
 from rulebot.lang.source import Source
 from rulebot.lang.vocabulary import CANDLE_FIELDS, DAY_NAMES, FIELDS, INDICATORS, STANDARD_COINS, ReadSource
 from rulebot.market.candles import CandleField
 from rulebot.market.indicator_spec import IndicatorSpec
-from rulebot.market.live import LIVE_FIELDS, LiveFields
-from rulebot.market.timeframes import normalize_timeframe
-from rulebot.model.clock import Clock
+from rulebot.market.live import LIVE_FIELDS
+from rulebot.market.timeframes import normalize_timeframe, timeframe_ms
 
 NAN = math.nan
-DAY_MS = 86_400_000
-
-Arr = npt.NDArray[np.float64]
-Bools = npt.NDArray[np.bool_]
-Val = float | Arr
-Tri = tuple[bool | Bools, bool | Bools]  # (known true, known false)
 
 _DAY_SETS = {**{d: (i,) for i, d in enumerate(DAY_NAMES)}, "weekday": (0, 1, 2, 3, 4), "weekend": (5, 6)}
 _ACCOUNT_NOW = frozenset({
@@ -68,10 +65,6 @@ _ACCOUNT_NOW = frozenset({
 })
 _ACCOUNT_MOVING = frozenset({"upnl", "upnl_pct", "bars_in_position", "time_in_position", "pnl_today"})
 _OPPOSITE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}
-
-
-class Unsupported(Exception):
-    """A construct the masks do not read vectorised (the rule is evaluated bar by bar instead)."""
 
 
 class _Node:
@@ -102,26 +95,6 @@ class _Node:
         if isinstance(full, tuple):
             return tuple(x[lo:hi] if isinstance(x, np.ndarray) else x for x in full)
         return full[lo:hi] if isinstance(full, np.ndarray) else full
-
-
-class MaskContext:
-    """What the masks of one symbol's rules read: its bars, and the live, account and clock
-    objects the compiled rules read."""
-
-    def __init__(self, bars: SymbolBars, live: LiveFields, clock: Clock, tick_size: float, capacity: int) -> None:
-        self.bars = bars
-        self.live = live
-        self.clock = clock
-        self.tick_size = tick_size
-        self.capacity = capacity
-        self._times: dict[str, tuple[Arr, Arr, Arr]] = {}
-
-    def local_time(self, timezone: str) -> tuple[Arr, Arr, Arr]:
-        """(hour, minute, weekday) at each bar's close in ``timezone``, as ``runtime.LocalTime`` says them."""
-        found = self._times.get(timezone)
-        if found is None:
-            found = self._times[timezone] = _local_time(self.bars.close_ms, timezone)
-        return found
 
 
 class RuleMask:
@@ -156,7 +129,7 @@ class RuleMask:
         """(known true, known false) at bars [lo, hi) of the symbol."""
         t, f = self._root.get(lo, hi)  # type: ignore[misc]
         size = hi - lo
-        return _bools(t, size), _bools(f, size)
+        return bools(t, size), bools(f, size)
 
     # --- building ---------------------------------------------------------------------------
 
@@ -236,55 +209,8 @@ class RuleMask:
         if name in _ACCOUNT_NOW:
             return self._make(lambda lo, hi: float(getattr(account, name)), [], leaf_pure=False)
         if name in _ACCOUNT_MOVING:
-            return self._make(lambda lo, hi: self._moving(name, lo, hi), [], leaf_pure=False)
+            return self._make(lambda lo, hi: moving_account(name, self.account, self.ctx, self.account_tf_ms, lo, hi), [], leaf_pure=False)
         raise Unsupported(f"no reading of account field '{name}'")
-
-    def _moving(self, name: str, lo: int, hi: int) -> Val:
-        """An account field that moves with the price or the clock, at bars [lo, hi), from its
-        value now (the position it depends on holds until the next account event)."""
-        account = self.account
-        now = self.ctx.clock.now_ms()
-        times = self.ctx.bars.close_ms[lo:hi]
-        if name == "pnl_today":
-            today = account.pnl_today
-            return np.where(times // DAY_MS == now // DAY_MS, today, 0.0)
-        if name == "bars_in_position":
-            held = account.bars_in_position
-            if held != held:
-                return NAN
-            tf = self.account_tf_ms
-            return (int(held) + (times // tf - now // tf)).astype(np.float64)
-        if name == "time_in_position":
-            held = account.time_in_position
-            if held != held:
-                return NAN
-            opened = now - round(held * 1000.0)
-            return (times - opened) / 1000.0
-        upnl = self._upnl(lo, hi)
-        if name == "upnl":
-            return upnl
-        if not (account.long_size > 0.0 or account.short_size > 0.0):
-            return NAN  # flat: no entry value
-        value = account.position_size * account.entry_price  # the entry value of the one open leg
-        if not value > 0.0:
-            return NAN
-        return upnl / value
-
-    def _upnl(self, lo: int, hi: int) -> Val:
-        account = self.account
-        long_size, short_size = account.long_size, account.short_size
-        if not (long_size > 0.0 or short_size > 0.0):
-            return float(account.upnl)  # flat (or not known yet): nothing moves
-        if long_size > 0.0 and short_size > 0.0:
-            raise Unsupported("upnl of a hedged position")
-        size, sign = (long_size, 1) if long_size > 0.0 else (short_size, -1)
-        mark = self.ctx.live.mark_price
-        if mark == mark:
-            return float(account.upnl)  # marked to a mark price no bar moves
-        closes = self.ctx.bars.raw[3][lo:hi]
-        if np.isnan(closes).any():
-            raise Unsupported("upnl at a bar without a price")
-        return 0.0 + (closes - account.entry_price) * size * sign
 
     def _time(self, name: str) -> _Node:
         ctx = self.ctx
@@ -311,7 +237,7 @@ class RuleMask:
         if sb is None or shift >= self.ctx.capacity:
             return self._make(lambda lo, hi: np.full(hi - lo, NAN), [])  # never closes / beyond the ring
         values = sb.values[row]
-        return self._make(lambda lo, hi: _back(values, sb.count_at[lo:hi], shift), [])
+        return self._make(lambda lo, hi: back(values, sb.count_at[lo:hi], shift), [])
 
     def _call(self, e: A.Call, shift: int) -> _Node:
         name, spec, timeframe = self._resolve_call(e)
@@ -321,7 +247,7 @@ class RuleMask:
         if sb is None:
             return self._make(lambda lo, hi: np.full(hi - lo, NAN), [])
         values = sb.indicator(spec)
-        return self._make(lambda lo, hi: _back(values, sb.count_at[lo:hi], shift), [])
+        return self._make(lambda lo, hi: back(values, sb.count_at[lo:hi], shift), [])
 
     def _resolve_call(self, e: A.Call) -> tuple[str, IndicatorSpec | None, str]:
         """A call's name, indicator spec (None for a candle field) and timeframe (as ``Codegen``)."""
@@ -356,12 +282,12 @@ class RuleMask:
                     return self._const(a.const * factor)  # type: ignore[operator]
                 return self._make(lambda lo, hi: a.get(lo, hi) * factor, [a])  # type: ignore[operator]
             sign = 1.0 if op == "+" else -1.0
-            return self._make(lambda lo, hi: a.get(lo, hi) * _offset(sign, b.get(lo, hi)), [a, b])  # type: ignore[arg-type,operator]
+            return self._make(lambda lo, hi: a.get(lo, hi) * offset(sign, b.get(lo, hi)), [a, b])  # type: ignore[arg-type,operator]
         if a.fn is None and b.fn is None:
             return self._const(fold(op, a.const, b.const))  # type: ignore[arg-type]
         if op == "/":
-            return self._make(lambda lo, hi: _divide(a.get(lo, hi), b.get(lo, hi)), [a, b])  # type: ignore[arg-type]
-        arith = _ARITH[op]
+            return self._make(lambda lo, hi: divide(a.get(lo, hi), b.get(lo, hi)), [a, b])  # type: ignore[arg-type]
+        arith = ARITH[op]
         return self._make(lambda lo, hi: arith(a.get(lo, hi), b.get(lo, hi)), [a, b])
 
     # --- conditions --------------------------------------------------------------------------
@@ -393,10 +319,9 @@ class RuleMask:
     def cmp(self, op: str, a: _Node, b: _Node) -> _Node:
         """``a op b``, unknown when either side is NaN."""
         if op in _OPPOSITE:
-            yes, no = _COMPARE[op], _COMPARE[_OPPOSITE[op]]
+            yes, no = COMPARE[op], COMPARE[_OPPOSITE[op]]
         elif op in ("==", "!="):
-            same, differ = _equal, _differ
-            yes, no = (same, differ) if op == "==" else (differ, same)
+            yes, no = (equal, differ) if op == "==" else (differ, equal)
         else:
             raise Unsupported(f"unknown comparison '{op}'")
         if a.fn is None and b.fn is None:
@@ -412,7 +337,7 @@ class RuleMask:
     def _and(self, parts: list[_Node]) -> _Node:
         if len(parts) == 1:
             return parts[0]
-        return self._make(lambda lo, hi: _and_tri([p.get(lo, hi) for p in parts]), parts)  # type: ignore[misc]
+        return self._make(lambda lo, hi: and_tri([p.get(lo, hi) for p in parts]), parts)  # type: ignore[misc]
 
     def _or(self, parts: list[_Node]) -> _Node:
         if len(parts) == 1:
@@ -423,7 +348,7 @@ class RuleMask:
         if c.fn is None:
             t, f = c.const  # type: ignore[misc]
             return self._const((f, t))
-        return self._make(lambda lo, hi: _swap(c.get(lo, hi)), [c])  # type: ignore[arg-type]
+        return self._make(lambda lo, hi: swap(c.get(lo, hi)), [c])  # type: ignore[arg-type]
 
     def _word_compare(self, e: A.Compare) -> _Node:
         if e.op not in ("==", "!="):
@@ -482,7 +407,7 @@ class RuleMask:
         s, lo_node, hi_node = self.val(e.subject, shift), self.val(e.low, shift), self.val(e.high, shift)
         if self._kind(e.subject).kind is Kind.TIME_OF_DAY:
             def compute(lo: int, hi: int) -> Tri:
-                inside = _time_between(s.get(lo, hi), lo_node.get(lo, hi), hi_node.get(lo, hi))  # type: ignore[arg-type]
+                inside = time_between(s.get(lo, hi), lo_node.get(lo, hi), hi_node.get(lo, hi))  # type: ignore[arg-type]
                 return inside, ~inside if not isinstance(inside, bool) else not inside
 
             return self._make(compute, [s, lo_node, hi_node])
@@ -529,122 +454,28 @@ class RuleMask:
         return self._and([self.cond(e.condition, shift + j) for j in range(e.bars)])
 
 
-# --- helpers --------------------------------------------------------------------------------------
-
-
-def _back(values: Arr, counts: npt.NDArray[np.int64], shift: int) -> Arr:
-    """``values`` read ``shift`` bars back from the last closed one (``counts`` closed): NaN before the first."""
-    idx = counts - 1 - shift
-    if not len(values):
-        return np.full(len(counts), NAN)
-    got = values[np.maximum(idx, 0)]
-    return np.where(idx >= 0, got, NAN)
-
-
-def _bools(x: bool | Bools, size: int) -> Bools:
-    if isinstance(x, (bool, np.bool_)):
-        return np.full(size, bool(x))
-    return x
-
-
-def _and_tri(parts: list[Tri]) -> Tri:
-    t: bool | Bools = True
-    f: bool | Bools = False
-    for pt, pf in parts:
-        t = t & pt  # type: ignore[operator]
-        f = f | pf  # type: ignore[operator]
-    return t, f
-
-
-def _swap(c: Tri) -> Tri:
-    return c[1], c[0]
-
-
-def _offset(sign: float, b: Val) -> Val:
-    return 1.0 + b if sign > 0 else 1.0 - b
-
-
-def _divide(a: Val, d: Val) -> Val:
-    """``a / d if d else NAN`` (a NaN divisor is truthy: NaN)."""
-    if isinstance(a, float) and isinstance(d, float):
-        return a / d if d else NAN
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(np.asarray(d) != 0.0, np.divide(a, d), NAN)
-
-
-def _add(a: Val, b: Val) -> Val:
-    return a + b
-
-
-def _sub(a: Val, b: Val) -> Val:
-    return a - b
-
-
-def _mul(a: Val, b: Val) -> Val:
-    return a * b
-
-
-_ARITH: dict[str, Callable[[Val, Val], Val]] = {"+": _add, "-": _sub, "*": _mul}
-
-
-def _lt(x: Val, y: Val) -> bool | Bools:
-    return x < y
-
-
-def _le(x: Val, y: Val) -> bool | Bools:
-    return x <= y
-
-
-def _gt(x: Val, y: Val) -> bool | Bools:
-    return x > y
-
-
-def _ge(x: Val, y: Val) -> bool | Bools:
-    return x >= y
-
-
-def _equal(x: Val, y: Val) -> bool | Bools:
-    return x == y  # type: ignore[return-value]
-
-
-def _differ(x: Val, y: Val) -> bool | Bools:
-    return (x < y) | (x > y)
-
-
-_COMPARE: dict[str, Callable[[Val, Val], bool | Bools]] = {"<": _lt, "<=": _le, ">": _gt, ">=": _ge}
-
-
-def _time_between(t: Val, lo: Val, hi: Val) -> bool | Bools:
-    """``runtime.time_between`` per bar: a window whose start is after its end wraps midnight."""
-    inside = (lo <= t) & (t <= hi)
-    wrapped = (t >= lo) | (t <= hi)
-    return np.where(lo <= hi, inside, wrapped) if not isinstance(inside, bool) else (inside if lo <= hi else wrapped)
-
-
-def _local_time(close_ms: npt.NDArray[np.int64], timezone: str) -> tuple[Arr, Arr, Arr]:
-    """(hour, minute, weekday) of each close in ``timezone``: ``datetime.fromtimestamp`` of the
-    close's UTC minute, worked out per hour of the data (and per minute in an hour whose
-    offset changes)."""
-    minutes = close_ms // 60_000
-    offsets = np.zeros(len(minutes), dtype=np.int64)
-    if timezone != "UTC" and len(minutes):
-        zone = ZoneInfo(timezone)
-        hours = minutes // 60
-        uniq, inverse = np.unique(hours, return_inverse=True)
-        first = np.array([_offset_minutes(zone, int(h) * 3600) for h in uniq.tolist()], dtype=np.int64)
-        last = np.array([_offset_minutes(zone, int(h) * 3600 + 3540) for h in uniq.tolist()], dtype=np.int64)
-        offsets = first[inverse]
-        for i in np.flatnonzero(first != last).tolist():
-            rows = np.flatnonzero(inverse == i)
-            offsets[rows] = [_offset_minutes(zone, int(m) * 60) for m in minutes[rows].tolist()]
-    local = minutes + offsets
-    return ((local // 60) % 24).astype(np.float64), (local % 60).astype(np.float64), \
-        ((local // 1440 + 3) % 7).astype(np.float64)
-
-
-def _offset_minutes(zone: ZoneInfo, ts_s: int) -> int:
-    offset = datetime.fromtimestamp(ts_s, tz=UTC).astimezone(zone).utcoffset()
-    seconds = int(offset.total_seconds()) if offset is not None else 0
-    if seconds % 60:
-        raise Unsupported(f"{zone.key} is offset by a fraction of a minute")
-    return seconds // 60
+def rule_mask(slot: RuleSlot, ctx: MaskContext, accounts: AccountBook,
+              analyses: dict[str, FileAnalysis]) -> RuleMask | None:
+    """The mask of a bar rule (``ctx`` is its symbol's), or None when it has none: it is
+    scheduled, its condition cannot be read vectorised, or its file's text (``analyses`` by path,
+    each file analysed again and added when missing) is no longer the one it was compiled from."""
+    rule = slot.rule
+    if rule.condition is None or slot.scheduled:
+        return None
+    analysis = analyses.get(slot.file.path)
+    if analysis is None:
+        analysis = analyses[slot.file.path] = analyze_file(slot.file.path)
+    rule_file = analysis.rule_file
+    analyzed = next((a for a in analysis.rules if a.rule.index == rule.index and a.rule.name == rule.name), None)
+    if rule_file is None or analyzed is None or text_hash(analyzed.rule, rule_file) != rule.text_hash:
+        return None
+    checked = analyzed.checked
+    if analyzed.condition is None or checked is None:
+        return None
+    eval_tf = checked.timeframes[0] if checked.is_bar_rule and checked.timeframes else None
+    tf_ms = timeframe_ms(slot.file.timeframe) or 60_000
+    try:
+        return RuleMask(analyzed.condition, slot.file.timeframe, eval_tf, slot.file.timezone, ctx,
+                        accounts.fields(slot.symbol, tf_ms), tf_ms)
+    except Unsupported:
+        return None

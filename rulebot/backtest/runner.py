@@ -1,8 +1,10 @@
 """Run a backtest: rule files + kline files -> a ``BacktestResult``.
 
-The rules run in the live engine against the paper exchange in bar mode, fed closed bars by
-``rulebot.engine.replay.replay_bars`` with a simulated clock: the same code path as
-``rulebot run --paper``, with no backtest-only strategy code (ARCHITECTURE.md). This module
+The rules run in the live engine against the paper exchange in bar mode, with a simulated
+clock, fed closed bars by ``rulebot.backtest.fastpath.fast_replay_bars`` (which hands over only
+the bars where something can happen, with the result of ``rulebot.engine.replay.replay_bars``):
+the same code path as ``rulebot run --paper``, with no backtest-only strategy code
+(ARCHITECTURE.md). This module
 only loads and checks the inputs, taps what the exchange reports (``trades.FillTape``) and
 turns it, with the journal, into trades, the equity curve and per-rule statistics.
 
@@ -25,6 +27,7 @@ from pathlib import Path
 
 from rulebot.backtest.data import MarketData, load_market_data, replay_events, window
 from rulebot.backtest.errors import CannotRun, RuleFileError
+from rulebot.backtest.fastpath import fast_replay_bars
 from rulebot.backtest.options import DataSpec
 from rulebot.backtest.result import BacktestResult, FireMark, RuleStats
 from rulebot.backtest.trades import Closes, FillTape, build_trades, equity_curve
@@ -37,7 +40,7 @@ from rulebot.engine.ruleset import (
 from rulebot.exchange.errors import RetCode
 from rulebot.exchange.paper.exchange import FillMode, PaperConfig, PaperExchange
 from rulebot.journal.journal import Journal
-from rulebot.journal.records import EntryKind
+from rulebot.journal.records import EntryKind, JournalEntry
 from rulebot.lang.lint import FileAnalysis, analyze_file
 from rulebot.market.state import MarketState
 from rulebot.model.clock import SimClock
@@ -177,16 +180,27 @@ def _check_feeds(files: Iterable[FileRules], timeframe: str) -> None:
 
 
 def replay(analyses: Sequence[FileAnalysis], data: MarketData, config: BacktestConfig,
-           progress: Progress | None = None, *, every: int = 20_000) -> BacktestResult:
-    """Replay checked rule files over loaded data between ``config.start_ms`` and ``end_ms``."""
+           progress: Progress | None = None, *, every: int = 20_000,
+           event_by_event: bool = False) -> BacktestResult:
+    """Replay checked rule files over loaded data between ``config.start_ms`` and ``end_ms``.
+
+    By default through ``fast_replay_bars`` (the same engine and exchange, skipping the bars
+    where nothing can happen); ``event_by_event`` hands every bar over (``replay_bars``), the
+    reference the fast path is tested against.
+    """
     span = window(data, config.start_ms, config.end_ms)
     began = time.perf_counter()
     wiring = _wire(analyses, data, config)
-    events = replay_events(data, span.cut_ms)
-    if progress is not None:
-        events = _reporting(events, progress, every)
     with _quiet_engine():
-        stats = replay_bars(wiring.engine, wiring.paper, wiring.clock, events, start_ms=span.start_ms)
+        if event_by_event:
+            events = replay_events(data, span.cut_ms)
+            if progress is not None:
+                events = _reporting(events, progress, every)
+            stats = replay_bars(wiring.engine, wiring.paper, wiring.clock, events, start_ms=span.start_ms)
+        else:
+            series = {symbol: s.window(None, span.cut_ms) for symbol, s in data.series.items()}
+            stats = fast_replay_bars(wiring.engine, wiring.paper, wiring.clock, series, start_ms=span.start_ms,
+                                     analyses=analyses, progress=progress, every=every)
         wiring.engine.stop()
     return _result(wiring, data, config, span.start_ms, span.end_ms, stats.bars, began)
 
@@ -253,14 +267,11 @@ def _result(wiring: _Wiring, data: MarketData, config: BacktestConfig, start_ms:
 
 
 def _rule_stats(engine: Engine, journal: Journal, fires: Sequence[FireMark],
-                orders: Sequence[object]) -> tuple[RuleStats, ...]:
+                orders: Sequence[JournalEntry]) -> tuple[RuleStats, ...]:
     """Per rule, in file order: fires, orders accepted, refusals counted by reason."""
     names = list(dict.fromkeys(rule.name for file in engine.ruleset.files for rule in file.rules))
     fired = Counter(f.rule for f in fires)
-    placed = Counter(
-        o.rule for o in orders  # type: ignore[attr-defined]
-        if dict(o.fields)["status"] != OrderStatus.REJECTED.value  # type: ignore[attr-defined]
-    )
+    placed = Counter(o.rule for o in orders if dict(o.fields)["status"] != OrderStatus.REJECTED.value)
     refused: dict[str, Counter[str]] = {}
     for entry in journal.entries(kind=EntryKind.REJECTION):
         refused.setdefault(entry.rule, Counter())[rejection_label(dict(entry.fields)["code"])] += 1

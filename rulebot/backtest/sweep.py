@@ -52,6 +52,7 @@ class RunSummary:
 
     @classmethod
     def of(cls, result: BacktestResult) -> RunSummary:
+        """The figures of ``result``."""
         s = result.summary()
         return cls(
             trades=s.trades,
@@ -64,6 +65,7 @@ class RunSummary:
         )
 
     def to_json_dict(self) -> dict[str, Any]:
+        """The figures as the ``in_sample`` / ``out_of_sample`` objects of the sweep's JSON."""
         return {
             "trades_count": self.trades, "net_pnl": self.net_pnl, "return_pct": self.return_pct,
             "max_drawdown_pct": self.max_drawdown_pct, "sharpe": self.sharpe, "win_rate_pct": self.win_rate_pct,

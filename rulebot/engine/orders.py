@@ -185,7 +185,11 @@ class ActionRunner:
         self.rejected += 1
         log.warning("exchange_rejected rule=%r symbol=%s code=%s reason=%r", slot.name, slot.symbol, code, reason)
         self._journal.record_rejection(slot.name, slot.symbol, reason, code, now_ms)
-        if isinstance(request, PlaceOrder):
+        if isinstance(request, PlaceOrder) and code == "unavailable":
+            # the order may have reached the venue: it stays an intent in the journal and in
+            # flight (blocking its rule) until a reconciliation finds it open or not
+            log.warning("order_unknown link=%s: the next reconciliation settles it", request.order_link_id)
+        elif isinstance(request, PlaceOrder):
             link = request.order_link_id
             self._journal.update_order(link, OrderStatus.REJECTED.value, now_ms, reject_reason=reason)
             self._forget(link)

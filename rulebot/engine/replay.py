@@ -20,9 +20,7 @@ This layer takes bars as ``KlineUpdate`` events; reading files is ``rulebot.back
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 
@@ -65,25 +63,9 @@ class Replay:
     def run(self, bars: Iterable[KlineUpdate], *, start_ms: int | None = None) -> ReplayStats:
         """Replay ``bars`` (see ``replay_bars``), close what is open at the end and stop the
         engine (its rule states are journalled)."""
-        with _frozen_heap():
-            stats = replay_bars(self.engine, self.paper, self.clock, bars, start_ms=start_ms)
+        stats = replay_bars(self.engine, self.paper, self.clock, bars, start_ms=start_ms)
         self.engine.stop()
         return stats
-
-
-@contextmanager
-def _frozen_heap() -> Iterator[None]:
-    """Keep what exists before the replay (compiled rules, data, modules) out of the garbage
-    collector's scans while it runs: the replay makes short-lived objects by the million, and
-    each collection would otherwise walk the whole heap again (about a tenth of the time)."""
-    frozen = gc.get_freeze_count() == 0
-    if frozen:
-        gc.freeze()
-    try:
-        yield
-    finally:
-        if frozen:
-            gc.unfreeze()
 
 
 def prepare_replay(

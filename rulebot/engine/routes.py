@@ -64,6 +64,7 @@ class Routes:
                     bucket.append(slot)
         self._index: dict[RouteKey, tuple[RuleSlot, ...]] = {k: tuple(v) for k, v in index.items()}
         self.minute: tuple[RuleSlot, ...] = self._index.get((_ANY, MINUTE, None), ())
+        self._account_symbols = tuple(dict.fromkeys(k[0] for k in self._index if k[1] == ACCOUNT))
         self.scheduled: dict[str, RuleSlot] = {s.key: s for s in slots if s.scheduled}
         # what ``for_change`` answered, by the id of the (interned, long-lived) Changed object
         self.by_change: dict[int, tuple[RuleSlot, ...]] = {}
@@ -88,7 +89,7 @@ class Routes:
 
     def account_symbols(self) -> tuple[str, ...]:
         """Symbols that have rules with an account trigger."""
-        return tuple(dict.fromkeys(k[0] for k in self._index if k[1] == ACCOUNT))
+        return self._account_symbols
 
     def jobs(self, start_ms: int) -> list[Job]:
         """The scheduler's jobs: one per scheduled rule (its state key), and the minute tick if a rule needs it."""

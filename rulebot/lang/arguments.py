@@ -59,7 +59,7 @@ def bind(call: A.Call, params: Sequence[Param], rep: Reporter, example: Callable
         ok = False
         positional = positional[: len(params)]
     given: dict[str, A.Expr] = {p.name: node for p, node in zip(params, positional)}
-    names = [p.name for p in params]
+    names = [p.name for p in params] if call.kwargs else []
     for kw in call.kwargs:
         name_span = A.Span(kw.span.start, kw.span.start + len(kw.name)) if kw.span.end > kw.span.start else kw.span
         if kw.name == TF_ARG:
@@ -102,7 +102,7 @@ def bind(call: A.Call, params: Sequence[Param], rep: Reporter, example: Callable
     timeframe = _read_timeframe(tf_node, call.name, rep) if tf_node is not None else None
     if tf_node is not None and timeframe is None:
         ok = False
-    return Bound(tuple((p.name, values[p.name]) for p in params if p.name in values), timeframe, ok)
+    return Bound(tuple(values.items()), timeframe, ok)  # in the order of params, as they were read
 
 
 def _read_value(node: A.Expr, p: Param, name: str, rep: Reporter) -> int | float | None:

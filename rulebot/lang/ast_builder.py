@@ -132,6 +132,29 @@ def _timeframe_alias(arg: Any) -> Any:
     return arg
 
 
+_MARKET = _OrderType("market", None)
+
+
+def number_of(text: str, span: ast.Span) -> ast.Number:
+    """The node of a NUMBER token's text."""
+    return _new_number(text, span)
+
+
+def percent_of(text: str, span: ast.Span) -> ast.Percent:
+    """The node of a PERCENT token's text (``2.5%``)."""
+    return _new_percent(text[:-1], span)
+
+
+def name_of(text: str, span: ast.Span) -> ast.Name:
+    """The node of a NAME token's text."""
+    return _new_name(text.lower(), span)
+
+
+LEAVES: dict[str, Callable[[str, ast.Span], Any]] = {"number": number_of, "percent": percent_of, "name": name_of}
+"""The callbacks whose node is made from their one token's text alone: a reader that has the text
+may call these instead, with no token object (most of a rule's nodes are such leaves)."""
+
+
 class AstBuilder:
     """Callbacks named after the grammar's rules and aliases: ``(span, children) -> value``."""
 
@@ -214,7 +237,7 @@ class AstBuilder:
         return ast.Index(c[0], _whole(c[1], "bars back"), span)
 
     def number(self, span: ast.Span, c: list[Any]) -> ast.Number:
-        return _new_number(c[0].value, span)
+        return number_of(c[0].value, span)
 
     def money(self, span: ast.Span, c: list[Any]) -> ast.Money:
         return ast.Money(c[0].value, c[1].value.lower(), span)
@@ -223,7 +246,7 @@ class AstBuilder:
         return ast.Ticks(c[0].value, span)
 
     def percent(self, span: ast.Span, c: list[Any]) -> ast.Percent:
-        return _new_percent(c[0].value[:-1], span)
+        return percent_of(c[0].value, span)
 
     def duration(self, span: ast.Span, c: list[Any]) -> ast.Duration:
         return _duration(c[0])
@@ -236,7 +259,7 @@ class AstBuilder:
         return ast.String(_unescape(c[0].value), span)
 
     def name(self, span: ast.Span, c: list[Any]) -> ast.Name:
-        return _new_name(c[0].value.lower(), span)
+        return name_of(c[0].value, span)
 
     def call(self, span: ast.Span, c: list[Any]) -> ast.Call:
         name = c[0]
@@ -285,7 +308,7 @@ class AstBuilder:
         return str(c[0].value).lower()
 
     def market(self, span: ast.Span, c: list[Any]) -> _OrderType:
-        return _OrderType("market", None)
+        return _MARKET
 
     def limit(self, span: ast.Span, c: list[Any]) -> _OrderType:
         return _OrderType("limit", c[0])

@@ -164,8 +164,13 @@ def check_rule(rule: RuleInput, ctx: CheckContext) -> CheckedRule:
         act_rep.error("E205", A.Span(0, len(act_rep.source.text)), "the actions are nested too deeply to read")
 
     reads = tuple(dict.fromkeys(cond.reads))
-    bar_sources = (ReadSource.CANDLE, ReadSource.INDICATOR)
-    timeframes = {r.timeframe for r in reads if r.source in bar_sources and r.timeframe} | set(cond.for_bar_timeframes)
+    timeframes = set(cond.for_bar_timeframes)
+    reads_bars = False
+    for r in reads:
+        if r.source in _BAR_SOURCES:
+            reads_bars = True
+            if r.timeframe:
+                timeframes.add(r.timeframe)
     history = dict(cond.history)
     for tf, bars in acts.history.items():
         history[tf] = max(history.get(tf, 0), bars)
@@ -186,13 +191,23 @@ def check_rule(rule: RuleInput, ctx: CheckContext) -> CheckedRule:
         diagnostics=tuple(sink),
         reads=reads,
         action_reads=tuple(dict.fromkeys(acts.reads)),
-        is_bar_rule=not rule.scheduled and any(r.source in bar_sources for r in reads),
-        timeframes=tuple(sorted(timeframes, key=timeframe_seconds)),
-        warmup_bars=tuple(Warmup(tf, history[tf]) for tf in sorted(history, key=timeframe_seconds)),
-        places_orders=any(isinstance(a, (A.Order, A.Close)) for a in rule.actions),
+        is_bar_rule=reads_bars and not rule.scheduled,
+        timeframes=_by_length(timeframes),
+        warmup_bars=tuple(Warmup(tf, history[tf]) for tf in _by_length(history)),
+        places_orders=any(isinstance(a, _ORDERING) for a in rule.actions),
         offsets=tuple(cond.offsets + acts.offsets),
         facts=facts,
     )
+
+
+_BAR_SOURCES = frozenset({ReadSource.CANDLE, ReadSource.INDICATOR})
+_ORDERING = (A.Order, A.Close)
+
+
+def _by_length(timeframes: Iterable[str]) -> tuple[str, ...]:
+    """Timeframes, shortest first."""
+    found = tuple(timeframes)
+    return found if len(found) < 2 else tuple(sorted(found, key=timeframe_seconds))
 
 
 def check_rules(rules: Sequence[RuleInput], ctx: CheckContext) -> tuple[list[CheckedRule], list[Diagnostic]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from rulebot.lang import ast as A
 from rulebot.lang.arguments import bind
-from rulebot.lang.kinds import NUMERIC, Kind, Operand, combine, comparable, negatable
+from rulebot.lang.kinds import NUMERIC, Kind, Operand, combine, comparable_kinds, negatable
 from rulebot.lang.report import Reporter
 from rulebot.lang.vocabulary import (
     CANDLE_FIELDS,
@@ -101,6 +101,23 @@ def _value(kind: Kind, bare: bool = False, const: float | None = None, key: str 
     return v
 
 
+_INDICATOR = ReadSource.INDICATOR
+_set_source = Read.source.__set__  # type: ignore[attr-defined]
+_set_name = Read.name.__set__  # type: ignore[attr-defined]
+_set_timeframe = Read.timeframe.__set__  # type: ignore[attr-defined]
+_set_args = Read.args.__set__  # type: ignore[attr-defined]
+
+
+def _indicator_read(name: str, timeframe: str, args: tuple[tuple[str, int | float], ...]) -> Read:
+    """``Read(ReadSource.INDICATOR, name, timeframe, args)``, made without the dataclass's __init__."""
+    read = _new_object(Read)
+    _set_source(read, _INDICATOR)
+    _set_name(read, name)
+    _set_timeframe(read, timeframe)
+    _set_args(read, args)
+    return read
+
+
 _FIELD_READINGS: dict[tuple[str, str | None], tuple[Read, Value]] = {}
 
 
@@ -120,6 +137,9 @@ def _field_reading(field: Field, timeframe: str | None) -> tuple[Read, Value]:
 
 ERROR = Value(Kind.ERROR)
 CONDITION = Value(Kind.CONDITION)
+# Enum members read through their class cost an attribute look-up on the enum type each time.
+_ERROR_KIND = Kind.ERROR
+_CONDITION_KIND = Kind.CONDITION
 _OP_WORDS = {"+": "'+'", "-": "'-'", "*": "'*'", "/": "'/'"}
 
 
@@ -155,7 +175,7 @@ class ExprChecker:
     def condition(self, expr: A.Expr, extra: int = 0) -> Value:
         """Check ``expr`` where a condition is needed (E309 if it is a value)."""
         v = self.value(expr, extra)
-        if v.kind not in (Kind.CONDITION, Kind.ERROR):
+        if v.kind is not _CONDITION_KIND and v.kind is not _ERROR_KIND:
             hint = "a condition compares values, such as 'rsi(14) < 30'" if v.kind in NUMERIC else ""
             self.rep.error("E309", expr.span, f"{self.rep.quoted(expr)} is {v.kind.article}, not a condition",
                            hint=hint, label="not a condition")
@@ -171,7 +191,7 @@ class ExprChecker:
     # --- nodes -------------------------------------------------------------------------------
 
     def _number(self, e: A.Number, extra: int, needs: str) -> Value:
-        return _value(Kind.NUMBER, bare=True, const=e.value)
+        return _value(Kind.NUMBER, bare=True, const=float(e.text))  # e.value, without the property
 
     def _percent(self, e: A.Percent, extra: int, needs: str) -> Value:
         return _value(Kind.PERCENT, const=e.fraction)
@@ -219,8 +239,7 @@ class ExprChecker:
     def _name(self, e: A.Name, extra: int, needs: str) -> Value:
         field = FIELDS.get(e.name)
         if field is not None:
-            live = field.is_live
-            if live and needs:
+            if needs and field.is_live:
                 self.rep.error("E209", e.span, f"'{e.name}' is a live field and has no bar history",
                                hint=f"{needs} works on candle fields and indicators, such as close or rsi(14)",
                                label="live field")
@@ -269,8 +288,8 @@ class ExprChecker:
             return _value(indicator.kind)
         tf = bound.timeframe or self.timeframe
         args = dict(bound.values)
-        self._read(Read(ReadSource.INDICATOR, e.name, tf, bound.values), indicator.warmup_bars(args) + extra)
-        shown = ", ".join(f"{k}={v:g}" for k, v in bound.values)
+        self._read(_indicator_read(e.name, tf, bound.values), indicator.warmup_bars(args) + extra)
+        shown = ", ".join([f"{k}={v:g}" for k, v in bound.values])
         return _value(indicator.kind, key=f"{e.name}({shown})@{tf}", scale=indicator.scale)
 
     def _index(self, e: A.Index, extra: int, needs: str) -> Value:
@@ -344,7 +363,8 @@ class ExprChecker:
         return CONDITION
 
     def _check_comparable(self, e: A.Expr, ln: A.Expr, lv: Value, rn: A.Expr, rv: Value, op: str) -> bool:
-        if comparable(lv.operand, rv.operand, op) and not self._oscillator_vs_percent(ln, lv, rn, rv):
+        if comparable_kinds(lv.kind, lv.bare, rv.kind, rv.bare, op) \
+                and not self._oscillator_vs_percent(ln, lv, rn, rv):
             return True
         if lv.kind is rv.kind is Kind.WORD:
             self.rep.error("E301", e.span, f"'{op}' does not apply to words such as {self.rep.quoted(rn)}",
@@ -357,6 +377,8 @@ class ExprChecker:
 
     def _oscillator_vs_percent(self, ln: A.Expr, lv: Value, rn: A.Expr, rv: Value) -> bool:
         """``rsi(14) < 30%`` reads 0.3 on a 0 … 100 scale: almost surely meant 30."""
+        if not isinstance(rn, A.Percent) and not isinstance(ln, A.Percent):
+            return False
         for a, b in ((lv, rn), (rv, ln)):
             if a.scale is not None and a.kind is Kind.NUMBER and a.scale.hi is not None and a.scale.lo is not None \
                     and a.scale.hi - a.scale.lo == 100 and isinstance(b, A.Percent):

@@ -72,7 +72,8 @@ class Interval:
             hi, hi_open = other.hi, other.hi_open
         else:
             hi, hi_open = self.hi, self.hi_open
-        return _interval(lo, lo_open, hi, hi_open, self.excluded | other.excluded)
+        excluded = self.excluded | other.excluded if other.excluded else self.excluded
+        return _interval(lo, lo_open, hi, hi_open, excluded)
 
     def is_empty(self, integer: bool) -> bool:
         lo, hi = self.lo, self.hi
@@ -254,6 +255,9 @@ class Analyzer:
 
     def disjuncts(self, expr: A.Expr, positive: bool = True) -> Disjuncts:
         """The condition (or its negation) as alternatives; None when nothing is known."""
+        if isinstance(expr, A.Compare):
+            # a comparison is quicker to work out again than to remember (most are asked once)
+            return self._compare(expr, expr.op if positive else _NEGATE[expr.op])
         memo_key = (id(expr), positive)
         hit = self._memo.get(memo_key)
         if hit is not None:
@@ -432,20 +436,22 @@ class Analyzer:
             if not positive:
                 days = frozenset(DAY_NAMES) - days
             return self._atom(e, subject, display, words=days)
-        sides = {"long": Interval(lo=0, lo_open=True), "short": Interval(hi=0, hi_open=True),
-                 "flat": Interval(lo=0, hi=0)}
-        chosen = [sides[w] for w in words if w in sides]
+        chosen = [_SIDES[w] for w in words if w in _SIDES]
         if len(chosen) != len(words):
             return None
         if positive:
             return tuple(c for iv in chosen for c in self._atom(e, subject, display, iv))
-        negated = {"long": Interval(hi=0), "short": Interval(lo=0), "flat": Interval(excluded=frozenset({0.0}))}
         conj: tuple[Conjunction, ...] | None = (Conjunction(),)
         for w in words:
-            conj = self._all([conj, self._atom(e, subject, display, negated[w])])
+            conj = self._all([conj, self._atom(e, subject, display, _NOT_SIDES[w])])
             if conj is None:
                 return None
         return conj
+
+
+# What `position is long` (and `is not long`) says of the position's size.
+_SIDES = {"long": Interval(lo=0, lo_open=True), "short": Interval(hi=0, hi_open=True), "flat": Interval(lo=0, hi=0)}
+_NOT_SIDES = {"long": Interval(hi=0), "short": Interval(lo=0), "flat": Interval(excluded=frozenset({0.0}))}
 
 
 def _meet(a: Any, b: Any) -> Any:

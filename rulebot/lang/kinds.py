@@ -69,13 +69,14 @@ class Combined:
 
 def comparable(left: Operand, right: Operand, op: str) -> bool:
     """Whether ``left op right`` is allowed (op: ``<``, ``==``, …, or ``crosses``/``between``)."""
-    return _comparable(left.kind, left.bare, right.kind, right.bare, op)
+    return comparable_kinds(left.kind, left.bare, right.kind, right.bare, op)
 
 
 # The answers depend on a few kinds and operators only; the checker asks for every comparison
-# and every operator of every rule, so each is worked out once.
+# of every rule, so each is worked out once.
 @cache
-def _comparable(a: Kind, left_bare: bool, b: Kind, right_bare: bool, op: str) -> bool:
+def comparable_kinds(a: Kind, left_bare: bool, b: Kind, right_bare: bool, op: str) -> bool:
+    """``comparable`` for the kinds and bareness of both sides."""
     if Kind.ERROR in (a, b):
         return True
     if Kind.CONDITION in (a, b) or Kind.STRING in (a, b):

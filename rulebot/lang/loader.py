@@ -38,6 +38,7 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 _DECIMAL = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _BREAKS = re.compile("\r\n?|[\x85\u2028\u2029]")
+_PLAIN_ASCII = bytes(range(0x20, 0x7f)) + b"\t\n\r"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +87,15 @@ def load_text(text: str, file: str, *, overrides: Mapping[str, str] | None = Non
     """Load rule-file ``text``; ``overrides`` replace declared ``params`` values (``backtest --vary``)."""
     if len(text) > MAX_BYTES:
         return _unreadable(file, f"the file is {len(text) / 1e6:.1f} million characters long", _SIZE_HINT)
-    text = _BREAKS.sub("\n", text.removeprefix("\ufeff"))
+    text = text.removeprefix("\ufeff")
+    ascii_text = text.isascii()
+    if "\r" in text or not ascii_text:  # the other line breaks are not ASCII
+        text = _BREAKS.sub("\n", text)
     lines = tuple(text.split("\n"))
-    bad = _NOT_TEXT.search(text)
+    # An ASCII file is plain text when deleting its printable characters, tabs and line breaks
+    # leaves nothing: one pass in C, ten times quicker than the search, which then finds the culprit.
+    clean = ascii_text and not text.encode("ascii").translate(None, _PLAIN_ASCII)
+    bad = None if clean else _NOT_TEXT.search(text)
     if bad is not None:
         index = LineIndex(text)
         what = "binary, not text (it holds NUL bytes)" if bad.group() == "\x00" else \

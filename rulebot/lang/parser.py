@@ -29,7 +29,7 @@ from lark.parsers.lalr_analysis import Shift
 
 import rulebot
 from rulebot.lang import ast
-from rulebot.lang.ast_builder import AstBuilder, SyntaxProblem, TreeToAst, new_span
+from rulebot.lang.ast_builder import LEAVES, AstBuilder, SyntaxProblem, TreeToAst, new_span
 from rulebot.lang.diagnostics import Diagnostic, Severity, in_source
 from rulebot.lang.source import Source
 from rulebot.lang.syntax_errors import SyntaxReport, describe
@@ -169,6 +169,7 @@ class _Reducer:
     unit: bool  # `?a: b`: the child stands for the rule; only the parser state changes
     deepens: bool  # the node it builds counts towards MAX_NESTING (start symbols do not)
     callback: Callable[[ast.Span, list[Any]], Any] | None
+    leaf: Callable[[str, ast.Span], Any] | None  # the callback, from its one token's text (``LEAVES``)
 
 
 def _reducer(rule: Rule, builder: AstBuilder) -> _Reducer:
@@ -197,8 +198,9 @@ def _reducer(rule: Rule, builder: AstBuilder) -> _Reducer:
     if callback is None and not splice and not inline_single:
         raise RuntimeError(f"the grammar rule '{name}' has no AstBuilder callback")
     unit = inline_single and trivial and len(expansion) == 1
+    leaf = LEAVES.get(name) if len(expansion) == 1 and expansion[0].is_term else None
     return _Reducer(len(expansion), origin, None if trivial else tuple(include), trailing, splice,
-                    inline_single, unit, origin not in START_SYMBOLS, callback)
+                    inline_single, unit, origin not in START_SYMBOLS, callback, leaf)
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,12 +477,14 @@ class _Plan:
     worked out once into the callbacks to call and where each takes its children from.
 
     Results go to numbered slots (slot 0 holds None, lark's placeholder for an absent optional
-    part): the kept tokens first, then one slot per callback, in the order the table reduced.
-    Splices, filtered tokens, unit and single-child rules leave nothing to do at build time.
+    part): the kept tokens and leaves (nodes made from one token's text, ``LEAVES``) first, then
+    one slot per callback, in the order the table reduced. Splices, filtered tokens, unit and
+    single-child rules leave nothing to do at build time.
     """
 
     slots: int
     tokens: tuple[tuple[int, str, int], ...]  # (slot, token type, index of the token)
+    leaves: tuple[tuple[int, Callable[[str, ast.Span], Any], int], ...]  # (slot, maker, index of the token)
     # (slot, callback, index of its first token, of its last token, slots of its children)
     nodes: tuple[tuple[int, Callable[[ast.Span, list[Any]], Any], int, int, tuple[int, ...]], ...]
     result: int
@@ -491,6 +495,7 @@ def _plan(steps: list[Any]) -> _Plan:
     # per symbol on the parser's stack: its slot (or the slots of a splice), first and last token
     stack: list[tuple[Any, int, int]] = []
     tokens: list[tuple[int, str, int]] = []
+    leaves: list[tuple[int, Callable[[str, ast.Span], Any], int]] = []
     nodes: list[tuple[int, Callable[[ast.Span, list[Any]], Any], int, int, tuple[int, ...]]] = []
     slots = 1
     shifted = 0
@@ -522,13 +527,19 @@ def _plan(steps: list[Any]) -> _Plan:
             stack.append((children, first, last))
         elif r.inline_single and len(children) == 1:
             stack.append((children[0], first, last))
+        elif r.leaf is not None and tokens and children == [tokens[-1][0]]:
+            # its one child is the token shifted last: make the node from the token's text
+            tokens.pop()
+            leaves.append((slots, r.leaf, first))
+            stack.append((slots, first, last))
+            slots += 1
         else:
             assert r.callback is not None
             nodes.append((slots, r.callback, first, last, tuple(children)))
             stack.append((slots, first, last))
             slots += 1
     ((result, _, _),) = stack
-    return _Plan(slots, tuple(tokens), tuple(nodes), result)
+    return _Plan(slots, tuple(tokens), tuple(leaves), tuple(nodes), result)
 
 
 def _build(plan: _Plan, tokens: list[_Token]) -> Any:
@@ -537,6 +548,9 @@ def _build(plan: _Plan, tokens: list[_Token]) -> Any:
     for slot, kind, index in plan.tokens:
         _, _, value, tok_start, tok_end = tokens[index]
         slots[slot] = _Tok(kind, value, tok_start, tok_end)
+    for slot, leaf, index in plan.leaves:
+        _, _, value, tok_start, tok_end = tokens[index]
+        slots[slot] = leaf(value, new_span(tok_start, tok_end))
     try:
         for slot, callback, first, last, children in plan.nodes:
             slots[slot] = callback(new_span(tokens[first][3], tokens[last][4]), [slots[c] for c in children])

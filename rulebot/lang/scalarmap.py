@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import deque
-from itertools import repeat
+from itertools import accumulate, repeat
 from typing import NamedTuple
 
 from rulebot.lang.source import Location
@@ -274,12 +274,8 @@ class LineIndex:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._starts = [0]
-        find = text.find
-        at = find("\n")
-        while at >= 0:
-            self._starts.append(at + 1)
-            at = find("\n", at + 1)
+        # each line starts one past the end of the one before: running sums of length + 1, in C
+        self._starts = list(accumulate(map((1).__add__, map(len, text.split("\n")[:-1])), initial=0))
 
     def line_column(self, index: int) -> tuple[int, int]:
         """The 1-based line and column of the character at ``index`` (an index past the end is the end)."""

@@ -15,8 +15,6 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from apscheduler.triggers.cron import CronTrigger
-
 
 class ValueProblem(ValueError):
     """A value that cannot be read; ``message`` says what is wrong, ``hint`` how to fix it."""
@@ -149,6 +147,9 @@ def parse_cron(text: str) -> str:
     if len(expression.split(" ")) != 5 or not expression:
         raise ValueProblem(f"invalid cron expression {shown(text.strip())}",
                            f"write five fields, e.g. '0 */4 * * *': {fields}")
+    # APScheduler (and asyncio with it) costs 30 ms to import: only files with `cron:` pay it
+    from apscheduler.triggers.cron import CronTrigger
+
     try:
         CronTrigger.from_crontab(expression, timezone=_dt_timezone.utc)
     except ValueError as error:

@@ -252,3 +252,22 @@ def test_trade_entry_times_are_bar_opens(tmp_path: Path, rules: str) -> None:
     doc = json.loads(out)
     assert doc["trades"][0]["entry_time"] == "2024-01-01T00:02:00Z"
     assert T0 + 2 * MIN == 1_704_067_320_000
+
+
+def test_several_symbols_trade_one_account(tmp_path: Path) -> None:
+    two = str(write(tmp_path / "two.yaml", BREAKOUT_RULES.replace("symbol: BTCUSDT", "symbol: [BTCUSDT, ETHUSDT]")
+                    .replace("max_position: 1", "max_position: 1\n  max_open_orders: 4")))
+    btc = data_file(tmp_path, csv_text(HAND_BARS), "btc.csv")
+    eth = data_file(tmp_path, csv_text([(o * 2, h * 2, lo * 2, c * 2) for o, h, lo, c in HAND_BARS]), "eth.csv")
+    code, out, err = run(two, "--data", f"BTCUSDT={btc}", "--data", f"ETHUSDT={eth}", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["symbols"] == ["BTCUSDT", "ETHUSDT"] and doc["bars"] == 2 * len(HAND_BARS)
+    by_symbol = {s: [t for t in doc["trades"] if t["symbol"] == s] for s in doc["symbols"]}
+    assert [t["exit_reason"] for t in by_symbol["BTCUSDT"]] == ["tp", "rule", "end"]
+    # ETH's bars are BTC's doubled: close > 105 already at bar 0 (200), and never below 101
+    assert [t["entry_price"] for t in by_symbol["ETHUSDT"]][:1] == [200.0]
+    assert doc["net_pnl"] == pytest.approx(sum(t["pnl"] for t in doc["trades"]))
+    code, _, err = run(two, "--data", btc)
+    assert code == 2
+    assert_one_message(err, "the rule files trade BTCUSDT, ETHUSDT: give each its data")

@@ -24,6 +24,7 @@ from engine_kit import (
 )
 
 from rulebot.engine.scheduler import Job, LiveScheduler, make_trigger
+from rulebot.exchange import ExchangeUnavailable
 from rulebot.journal import EntryKind
 from rulebot.market import Anomaly
 from rulebot.model import (
@@ -187,3 +188,30 @@ def test_the_live_scheduler_only_enqueues_timer_events() -> None:
     finally:
         scheduler.shutdown()
     assert isinstance(got[0], TimerFired) and got[0].job_id == "rules.yaml:r@BTCUSDT"
+
+
+class Unreachable(StubExchange):
+    """Times out on every order: whether the venue got it is unknown."""
+
+    def submit(self, request):  # noqa: ANN001, ANN201
+        if isinstance(request, PlaceOrder):
+            raise ExchangeUnavailable("timeout")
+        return super().submit(request)
+
+
+def test_an_order_lost_in_a_timeout_stays_in_flight_until_a_reconciliation_settles_it() -> None:
+    engine, clock = stub_engine([rule("in", Switch(True), [buy(0.01)], level=True)], Unreachable())
+    engine.start()
+    engine.market.live_fields(SYMBOL).set_last(100_000.0)
+    clock.advance_to(T0 + MINUTE)
+    engine.process(kline(0))
+    slot = engine.routes.slots[0]
+    [link] = slot.state.in_flight
+    order = engine.journal.order(link)
+    assert order is not None and order.status == "intent"
+    assert [dict(r.fields)["code"] for r in engine.journal.entries(kind=EntryKind.REJECTION)] == ["unavailable"]
+    clock.advance_to(T0 + 2 * MINUTE)
+    engine.process(kline(1))
+    assert slot.state.fire_seq == 1  # blocked: nothing is sent while the first order is unknown
+    engine.reconcile()  # the venue lists no such order: it never arrived
+    assert slot.state.in_flight == []
