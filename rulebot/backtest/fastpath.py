@@ -129,7 +129,8 @@ class _Symbol:
         self.high = bars.raw[1]
         self.watches: list[_Watch] = []
         self.given = 0  # bars handed to the paper exchange
-        self.alone = bool(len(gpos)) and int(gpos[-1]) == len(gpos) - 1  # the only symbol: own index = merged
+        # its bars come first in the merged order (a single symbol): its own index is the merged one
+        self.alone = bool(len(gpos)) and int(gpos[-1]) == len(gpos) - 1
 
     def before(self, p: int) -> int:
         """How many of its bars come before bar ``p`` of the merged order."""
@@ -180,7 +181,6 @@ class _FastReplay:
         engine = self.engine
         routes = engine.routes
         by_path = {a.file: a for a in analyses} if analyses is not None else {}
-        contexts: dict[str, MaskContext] = {}
         for sym in self.symbols:
             bars = sym.bars
             state = engine.market.symbol(bars.symbol)
@@ -194,7 +194,7 @@ class _FastReplay:
                         due[slot.rank] = (slot, sb.closes)
                     else:
                         due[slot.rank] = (slot, seen[1] | sb.closes)
-            ctx = contexts[bars.symbol] = MaskContext(
+            ctx = MaskContext(
                 bars, engine.market.live_fields(bars.symbol), self.clock,
                 float(engine.instruments(bars.symbol).tick_size), engine.market.history,
             )
@@ -208,13 +208,11 @@ class _FastReplay:
 
     def replay(self, start_ms: int | None, close_at_end: bool) -> ReplayStats:
         engine, n = self.engine, self.n
-        first = n
-        if start_ms is None:
-            first = 0
-        elif n:
+        first = 0  # the first bar fed to the rules; those before it only warm the market up
+        if start_ms is not None:
             later = self.g_start >= start_ms
             first = int(later.argmax()) if later.any() else n
-        warm = first if start_ms is not None else 0
+        warm = first
         self._catch_up_paper(warm)
         self._sync_market(warm)
         if not engine.started:

@@ -77,7 +77,7 @@ def moving_account(name: str, account: AccountFields, ctx: MaskContext, tf_ms: i
         if held != held:
             return NAN
         opened = now - round(held * 1000.0)
-        return (times - opened + 1000) / 1000.0
+        return (times - opened) / 1000.0
     upnl = _upnl(account, ctx, lo, hi)
     if name == "upnl":
         return upnl

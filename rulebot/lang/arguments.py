@@ -42,6 +42,10 @@ def bind(call: A.Call, params: Sequence[Param], rep: Reporter, example: Callable
          less_than: Sequence[tuple[str, str]] = ()) -> Bound:
     """Read the arguments of ``call`` against ``params``, reporting every problem found;
     ``example`` gives a call to show in hints (only computed when one is needed)."""
+    if not call.kwargs:
+        plain = _plain(call, params, less_than)
+        if plain is not None:
+            return plain
     ok = True
     positional = list(call.args)
     tf_node: A.Expr | None = positional.pop() if positional and isinstance(positional[-1], A.Duration) else None
@@ -103,6 +107,40 @@ def bind(call: A.Call, params: Sequence[Param], rep: Reporter, example: Callable
     if tf_node is not None and timeframe is None:
         ok = False
     return Bound(tuple(values.items()), timeframe, ok)  # in the order of params, as they were read
+
+
+def _plain(call: A.Call, params: Sequence[Param], less_than: Sequence[tuple[str, str]]) -> Bound | None:
+    """The binding of a call whose arguments are all valid numbers in order, perhaps with a
+    timeframe last (``rsi(14)``, ``ema(20, 5m)``): most calls, read with nothing to report.
+    None for any other call, which ``bind`` then reads in full."""
+    args = call.args
+    timeframe = None
+    if args and isinstance(args[-1], A.Duration):
+        timeframe = timeframe_for(args[-1].count, args[-1].unit)
+        if timeframe is None:
+            return None
+        args = args[:-1]
+    if len(args) > len(params):
+        return None
+    values: dict[str, int | float] = {}
+    for i, p in enumerate(params):
+        if i < len(args):
+            node = args[i]
+            if not isinstance(node, A.Number):
+                return None
+            value = float(node.text)
+            if value != value or not p.admits(value):
+                return None
+            values[p.name] = int(value) if p.integer else value
+        elif p.required:
+            return None
+        else:
+            assert p.default is not None
+            values[p.name] = int(p.default) if p.integer else p.default
+    for small, big in less_than:
+        if small in values and big in values and not values[small] < values[big]:
+            return None
+    return Bound(tuple(values.items()), timeframe, True)
 
 
 def _read_value(node: A.Expr, p: Param, name: str, rep: Reporter) -> int | float | None:

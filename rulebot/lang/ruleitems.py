@@ -130,9 +130,9 @@ class RuleBuilder:
         uses: list[fm.ParamUse] = []
         for key in _SCHEDULE_KEYS:
             if key in pairs:
-                undeclared = sum(not use.declared for use in uses)
+                used = len(uses)
                 data[key] = self._substitute_value(data[key], pairs[key][1], key, uses)
-                if sum(not use.declared for use in uses) > undeclared:
+                if any(not use.declared for use in uses[used:]):
                     del data[key]  # already reported as E112; reading the value would only repeat it
         when = data.get("when")
         hints = {"then": "the `then` part is inside `when`: put it on its own line as 'then: ...'"} \

@@ -32,7 +32,7 @@ from rulebot.model.events import WalletUpdate
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
-KLINES = Path("/work/shared/data/klines")
+KLINES = ROOT.parent / "shared" / "data" / "klines"
 BYBIT = KLINES / "bybit_linear_BTCUSDT_1m_2025-05-29_2025-06-29.csv"
 BINANCE_2023 = KLINES / "binance_spot_BTCUSDT_1m_2023-03-16_2023-05-05.csv"
 DAY = 86_400_000
@@ -313,6 +313,15 @@ rules:
     assert statuses >= {"filled", "cancelled"}  # limits that expired unfilled are cancelled
 
 
+def test_progress_is_told_every_bar_once(rules_dir: Path) -> None:
+    series = generated(3, 6)
+    told: list[int] = []
+    replay = replay_for([ROOT / "examples" / "rsi_dip.yaml"], "10000", int(series.ts_ms[0]))
+    stats = fast_replay(replay, {"BTCUSDT": series}, int(series.ts_ms[0]) + DAY, progress=told.append, every=500)
+    assert sum(told) == len(series) == stats.bars + stats.warmup_bars
+    assert len(told) > 5
+
+
 def test_a_market_already_fed_falls_back_to_event_by_event() -> None:
     series = generated(2, 4)
     path = ROOT / "examples" / "rsi_dip.yaml"
@@ -502,9 +511,12 @@ rules:
   - name: held
     when: bars_in_position >= 3 and upnl_pct > 0.02% and close > 0
     then: notify "{upnl}"
+  - name: held long
+    when: time_in_position > 20m and close > 0
+    then: notify "{time_in_position}"
 """
     rules, checked = check_masks([text], two_days, rules_dir)
-    assert rules == 5
+    assert rules == 6
     assert checked > 12_000
 
 
