@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from operator import attrgetter
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal
+from typing import Any, Callable, Iterator, Literal, NamedTuple
 
 from lark import Lark, Token
 from lark.grammar import Rule
@@ -210,7 +211,9 @@ class _Tables:
     gotos: dict[Any, dict[str, Any]]  # state -> rule name -> state after reducing to it
     start_states: dict[str, Any]
     end_states: dict[str, Any]
-    token_re: re.Pattern[str]  # blanks, then one token (or the end of the text, as ``_END_GROUP``)
+    # blanks, then one token: a terminal, the end of the text (``_END_GROUP``) or, where no
+    # terminal matches, one character (``_NOT_A_TOKEN``)
+    token_re: re.Pattern[str]
     keywords: dict[str, str]  # keyword -> its terminal, for words the lexer reads as NAME
     reserved: frozenset[str]  # keyword terminals that are keywords in every parser state
     kept: frozenset[str]  # token types some rule keeps as a child; the others are never read
@@ -221,6 +224,7 @@ class _Tables:
 
 
 _END_GROUP = "_END_OF_TEXT"
+_NOT_A_TOKEN = "_NOT_A_TOKEN"
 
 
 def _pattern_sort_key(t: Any) -> tuple[int, int, int, str]:
@@ -271,7 +275,8 @@ def _tables() -> _Tables:
         gotos=gotos,
         start_states=dict(conf.parse_table.start_states),
         end_states=dict(conf.parse_table.end_states),
-        token_re=re.compile(f"{skip}(?:{'|'.join(patterns)}|(?P<{_END_GROUP}>\\Z))", re.ASCII),
+        token_re=re.compile(f"{skip}(?:{'|'.join(patterns)}|(?P<{_END_GROUP}>\\Z)|(?P<{_NOT_A_TOKEN}>(?s:.)))",
+                            re.ASCII),
         keywords=keywords,
         reserved=frozenset(lark.options.postlex.always_accept) - {"NAME"},
         kept=frozenset(kept),
@@ -296,12 +301,16 @@ def _too_deep(start: int, end: int, what: str) -> _Stop:
                  "split the condition into simpler parts")
 
 
-_Token = tuple[str, "str | None", str, int, int]
-"""A token: its type, the keyword terminal it is where the parser expects that keyword (words
-the lexer reads as NAME), its text, start and end."""
+class _Tokens(NamedTuple):
+    """A text's tokens. ``kinds`` ends with ``$END``, or with "" where a character is not a token."""
 
-_NOT_A_TOKEN: _Token = ("", None, "", 0, 0)
-"""Stands where no terminal matches; the reader stops when it gets there."""
+    kinds: list[str]  # each token's terminal (a word is NAME, whether or not it is a keyword)
+    values: list[str]
+    spans: list[tuple[int, int]]
+    # each token's terminal, or for a word that is a keyword, that keyword: what decides how the
+    # text parses (see ``_read``); None when a character is not a token
+    shape: tuple[str, ...] | None
+
 
 MAX_PLANS = 512
 """Plans kept (see ``_read``): a few dozen shapes cover a rule file of any length."""
@@ -309,34 +318,34 @@ MAX_PLANS = 512
 _MAX_SHAPE = 256
 """Longest shape, in tokens, whose plan is kept."""
 
+_LASTGROUP = attrgetter("lastgroup")
+_GROUP = re.Match.group
+_SPAN = re.Match.span
 
-def _lex(t: _Tables, text: str) -> tuple[list[_Token], tuple[str, ...] | None]:
-    """The tokens of ``text``, ending with ``$END``, and its shape: each token's type, or for a word
-    that may be a keyword, that keyword. The shape is None when a character is not a token (the
-    last token is then ``_NOT_A_TOKEN``)."""
-    match, keywords, reserved = t.token_re.match, t.keywords, t.reserved
-    tokens: list[_Token] = []
-    shape: list[str] = []
-    pos = 0
-    while True:
-        m = match(text, pos)
-        if m is None:
-            tokens.append(_NOT_A_TOKEN)
-            return tokens, None
-        kind = m.lastgroup or ""
-        tok_start, pos = m.start(kind), m.end()
-        value = m.group(kind)
-        keyword = None
-        if kind == "NAME":
-            keyword = keywords.get(value.lower())
-            if keyword is not None and keyword in reserved:
-                kind, keyword = keyword, None
-        elif kind == _END_GROUP:
-            tokens.append(("$END", None, "", tok_start, pos))
-            shape.append("$END")
-            return tokens, tuple(shape)
-        tokens.append((kind, keyword, value, tok_start, pos))
-        shape.append(keyword or kind)
+
+def _lex(t: _Tables, text: str) -> _Tokens:
+    """The tokens of ``text``: one pass of the regular expression, each match read in C (``map``)."""
+    found = list(t.token_re.finditer(text))
+    kinds: list[str] = list(map(_LASTGROUP, found))
+    if _NOT_A_TOKEN in kinds:
+        del found[kinds.index(_NOT_A_TOKEN):]
+        del kinds[len(found):]
+        end = ""
+    else:
+        if len(kinds) > 1 and kinds[-2] == _END_GROUP:
+            del found[-1], kinds[-1]  # blanks at the end leave a second, empty match of the end
+        end = "$END"
+    values: list[str] = list(map(_GROUP, found, kinds))
+    spans: list[tuple[int, int]] = list(map(_SPAN, found, kinds))
+    if end:
+        keyword = t.keywords.get
+        shape = tuple([keyword(v.lower(), k) if k == "NAME" else k for k, v in zip(kinds, values)])
+        kinds[-1] = end
+        return _Tokens(kinds, values, spans, shape)
+    kinds.append(end)
+    values.append(end)
+    spans.append((0, 0))
+    return _Tokens(kinds, values, spans, None)
 
 
 def _read(text: str, start: Start) -> Any:
@@ -352,7 +361,8 @@ def _read(text: str, start: Start) -> Any:
     the build, as it would the table. Texts that do not parse keep no plan.
     """
     t = _tables()
-    tokens, shape = _lex(t, text)
+    tokens = _lex(t, text)
+    shape = tokens.shape
     if shape is not None:
         plan = t.plans.get((start, shape))
         if plan is not None:
@@ -382,7 +392,7 @@ def _children(r: _Reducer, children: list[Any]) -> list[Any]:
     return filtered
 
 
-def _parse_tokens(t: _Tables, tokens: list[_Token], start: Start, steps: list[Any]) -> Any:
+def _parse_tokens(t: _Tables, tokens: _Tokens, start: Start, steps: list[Any]) -> Any:
     """Parse ``tokens`` with the LALR table, appending to ``steps`` what is done: for each token
     shifted its type (or "" when no rule keeps it), for each reduction other than a unit one its
     ``_Reducer``.
@@ -392,7 +402,7 @@ def _parse_tokens(t: _Tables, tokens: list[_Token], start: Start, steps: list[An
     (``?sum: product``), most of the reductions of a rule, only changes the state. Tokens no
     rule keeps (keywords, punctuation) stand on the value stack as None.
     """
-    actions, gotos, units, kept = t.actions, t.gotos, t.units, t.kept
+    actions, gotos, units, kept, keywords, reserved = t.actions, t.gotos, t.units, t.kept, t.keywords, t.reserved
     end_state = t.end_states[start]
     state = t.start_states[start]
     below: list[Any] = []
@@ -401,9 +411,12 @@ def _parse_tokens(t: _Tables, tokens: list[_Token], start: Start, steps: list[An
     ends: list[int] = []
     depths: list[int] = []
     parens = 0
-    for kind, keyword, value, tok_start, tok_end in tokens:
-        if keyword is not None and keyword in actions[state]:
-            kind = keyword
+    for kind, value, (tok_start, tok_end) in zip(tokens.kinds, tokens.values, tokens.spans):
+        if kind == "NAME":
+            # a word is a keyword where the parser expects that keyword, or everywhere if reserved
+            keyword = keywords.get(value.lower())
+            if keyword is not None and (keyword in reserved or keyword in actions[state]):
+                kind = keyword
         elif kind == "_LPAR":
             parens += 1
             if parens > MAX_NESTING:
@@ -542,18 +555,18 @@ def _plan(steps: list[Any]) -> _Plan:
     return _Plan(slots, tuple(tokens), tuple(leaves), tuple(nodes), result)
 
 
-def _build(plan: _Plan, tokens: list[_Token]) -> Any:
+def _build(plan: _Plan, tokens: _Tokens) -> Any:
     """The AST of ``tokens`` (of the shape ``plan`` was made for)."""
+    values, spans = tokens.values, tokens.spans
     slots: list[Any] = [None] * plan.slots
     for slot, kind, index in plan.tokens:
-        _, _, value, tok_start, tok_end = tokens[index]
-        slots[slot] = _Tok(kind, value, tok_start, tok_end)
+        tok_start, tok_end = spans[index]
+        slots[slot] = _Tok(kind, values[index], tok_start, tok_end)
     for slot, leaf, index in plan.leaves:
-        _, _, value, tok_start, tok_end = tokens[index]
-        slots[slot] = leaf(value, new_span(tok_start, tok_end))
+        slots[slot] = leaf(values[index], new_span(*spans[index]))
     try:
         for slot, callback, first, last, children in plan.nodes:
-            slots[slot] = callback(new_span(tokens[first][3], tokens[last][4]), [slots[c] for c in children])
+            slots[slot] = callback(new_span(spans[first][0], spans[last][1]), [slots[c] for c in children])
     except SyntaxProblem as e:
         raise _Stop(e.span, "E201", e.message, e.hint) from None
     return slots[plan.result]
