@@ -15,7 +15,7 @@ from rulebot.lang import filemodel as fm
 from rulebot.lang.checker import CheckContext, CheckedRule, RuleInput, check_rules
 from rulebot.lang.diagnostics import Diagnostic, Severity, at_location, sort_key
 from rulebot.lang.loader import LoadResult, collection_paused, load_file, load_text
-from rulebot.lang.parser import parse
+from rulebot.lang.parser import ParseResult, Start, parse
 from rulebot.lang.source import Source
 
 RULE_FILE_SUFFIXES = (".yaml", ".yml")
@@ -97,9 +97,10 @@ def _analyze(loaded: LoadResult) -> FileAnalysis:
     if rule_file is not None:
         inputs: list[RuleInput] = []
         parsed_ok: list[bool] = []
+        texts: dict[tuple[str, Start], ParseResult] = {}
         for rule in rule_file.rules:
             skip = {u.field for u in rule.param_uses if not u.declared}
-            condition, actions, ok = _parse_rule(rule, rule_file.file, skip, diagnostics)
+            condition, actions, ok = _parse_rule(rule, rule_file.file, skip, diagnostics, texts)
             parsed_ok.append(ok)
             inputs.append(RuleInput(
                 name=rule.name,
@@ -124,13 +125,26 @@ def _analyze(loaded: LoadResult) -> FileAnalysis:
     return FileAnalysis(loaded.file, loaded.lines, rule_file, tuple(analyzed), tuple(_unique(diagnostics)))
 
 
-def _parse_rule(rule: fm.Rule, file: str, skip: set[str], sink: list[Diagnostic]
-                ) -> tuple[A.Expr | None, tuple[A.Action, ...], bool]:
+def _parse_once(source: Source, start: Start, texts: dict[tuple[str, Start], ParseResult]) -> ParseResult:
+    """``parse``, once per text in a file: rules repeat their actions (and some their conditions)
+    word for word, and an AST holds no file positions, so it serves each rule that has the text.
+    A text with an error is parsed again, as its diagnostic is placed through its own source."""
+    key = (source.text, start)
+    result = texts.get(key)
+    if result is None:
+        result = parse(source, start)
+        if result.node is not None:
+            texts[key] = result
+    return result
+
+
+def _parse_rule(rule: fm.Rule, file: str, skip: set[str], sink: list[Diagnostic],
+                texts: dict[tuple[str, Start], ParseResult]) -> tuple[A.Expr | None, tuple[A.Action, ...], bool]:
     """Parse a rule's texts; texts holding an undeclared ${param} are not parsed (E112 says why)."""
     if rule.line is not None:
         if "line" in skip:
             return None, (), False
-        result = parse(rule.line, "rule")
+        result = _parse_once(rule.line, "rule", texts)
         sink.extend(result.diagnostics)
         if isinstance(result.node, A.RuleBody):
             return result.node.condition, result.node.actions, True
@@ -139,7 +153,7 @@ def _parse_rule(rule: fm.Rule, file: str, skip: set[str], sink: list[Diagnostic]
     condition: A.Expr | None = None
     actions: tuple[A.Action, ...] = ()
     if rule.when is not None and "when" not in skip:
-        parsed = parse(rule.when, "condition")
+        parsed = _parse_once(rule.when, "condition", texts)
         sink.extend(parsed.diagnostics)
         ok = ok and parsed.node is not None
         condition = parsed.node if parsed.node is not None and not isinstance(parsed.node, (A.RuleBody, tuple)) else None
@@ -153,7 +167,7 @@ def _parse_rule(rule: fm.Rule, file: str, skip: set[str], sink: list[Diagnostic]
                              "to run it on a schedule add `every: 1h`"))
         ok = False
     if rule.then is not None and "then" not in skip:
-        parsed = parse(rule.then, "actions")
+        parsed = _parse_once(rule.then, "actions", texts)
         sink.extend(parsed.diagnostics)
         ok = ok and parsed.node is not None
         if isinstance(parsed.node, tuple):

@@ -324,28 +324,34 @@ _SPAN = re.Match.span
 
 
 def _lex(t: _Tables, text: str) -> _Tokens:
-    """The tokens of ``text``: one pass of the regular expression, each match read in C (``map``)."""
-    found = list(t.token_re.finditer(text))
-    kinds: list[str] = list(map(_LASTGROUP, found))
-    if _NOT_A_TOKEN in kinds:
-        del found[kinds.index(_NOT_A_TOKEN):]
-        del kinds[len(found):]
-        end = ""
-    else:
-        if len(kinds) > 1 and kinds[-2] == _END_GROUP:
-            del found[-1], kinds[-1]  # blanks at the end leave a second, empty match of the end
-        end = "$END"
-    values: list[str] = list(map(_GROUP, found, kinds))
-    spans: list[tuple[int, int]] = list(map(_SPAN, found, kinds))
-    if end:
-        keyword = t.keywords.get
-        shape = tuple([keyword(v.lower(), k) if k == "NAME" else k for k, v in zip(kinds, values)])
-        kinds[-1] = end
-        return _Tokens(kinds, values, spans, shape)
-    kinds.append(end)
-    values.append(end)
-    spans.append((0, 0))
-    return _Tokens(kinds, values, spans, None)
+    """The tokens of ``text``, and its shape."""
+    match, keyword = t.token_re.match, t.keywords.get
+    kinds: list[str] = []
+    values: list[str] = []
+    spans: list[tuple[int, int]] = []
+    shape: list[str] = []
+    pos = 0
+    while True:
+        m = match(text, pos)
+        kind = m.lastgroup or ""
+        span = m.span(kind)
+        pos = span[1]
+        if kind == _NOT_A_TOKEN:
+            kinds.append("")
+            values.append("")
+            spans.append(span)
+            return _Tokens(kinds, values, spans, None)
+        value = m.group(kind)
+        if kind == _END_GROUP:
+            kinds.append("$END")
+            values.append(value)
+            spans.append(span)
+            shape.append(kind)
+            return _Tokens(kinds, values, spans, tuple(shape))
+        kinds.append(kind)
+        values.append(value)
+        spans.append(span)
+        shape.append(keyword(value.lower(), kind) if kind == "NAME" else kind)
 
 
 def _read(text: str, start: Start) -> Any:
