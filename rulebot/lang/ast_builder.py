@@ -54,18 +54,18 @@ _TIMEFRAME_ALIASES = {"d": "d", "w": "w"}
 
 # Every rule makes a dozen nodes. The frozen dataclass's __init__ sets each field through
 # object.__setattr__ in Python; the nodes made most often are made by setting their slots
-# through the slot descriptors instead: the same objects, in under half the time.
+# through the slot descriptors instead: the same objects, in about half the time.
 _new_object = object.__new__
-N = TypeVar("N")
+_Node = TypeVar("_Node")
 
 
-def _maker(cls: type[N]) -> Callable[..., N]:
+def _maker(cls: type[_Node]) -> Callable[..., _Node]:
     """A function making ``cls`` (a frozen, slotted dataclass) from all its fields, in order."""
     setters = [getattr(cls, f.name).__set__ for f in fields(cls)]  # type: ignore[arg-type]
     if len(setters) == 2:
         set0, set1 = setters
 
-        def make2(a: Any, b: Any) -> N:
+        def make2(a: Any, b: Any) -> _Node:
             node = _new_object(cls)
             set0(node, a)
             set1(node, b)
@@ -74,7 +74,7 @@ def _maker(cls: type[N]) -> Callable[..., N]:
     if len(setters) == 3:
         set0, set1, set2 = setters
 
-        def make3(a: Any, b: Any, c: Any) -> N:
+        def make3(a: Any, b: Any, c: Any) -> _Node:
             node = _new_object(cls)
             set0(node, a)
             set1(node, b)
@@ -84,7 +84,7 @@ def _maker(cls: type[N]) -> Callable[..., N]:
     if len(setters) == 5:
         set0, set1, set2, set3, set4 = setters
 
-        def make5(a: Any, b: Any, c: Any, d: Any, e: Any) -> N:
+        def make5(a: Any, b: Any, c: Any, d: Any, e: Any) -> _Node:
             node = _new_object(cls)
             set0(node, a)
             set1(node, b)

@@ -144,24 +144,66 @@ def _source(source: Source | None, rule: RuleInput) -> Source:
     return source if source is not None else Source.contiguous(f"<rule {rule.name}>", "")
 
 
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What checking a condition or the actions of a rule gave, when it reported nothing."""
+
+    reads: tuple[Read, ...]
+    history: dict[str, int]  # never changed once made
+    offsets: tuple[Offset, ...]
+    for_bar_timeframes: tuple[str, ...] = ()
+    facts: Disjuncts = None
+
+
+class _Repeats:
+    """The conditions and actions of one file's rules that checked without a word: rules repeat
+    their actions, and some their conditions, word for word, and the parser gives them the same
+    AST, so each is read once. A text with a diagnostic is checked in every rule it is in, as its
+    diagnostics are placed through that rule's source."""
+
+    __slots__ = ("conditions", "actions")
+
+    def __init__(self) -> None:
+        # (id of the AST, its text) -> what it gave; the ASTs live as long as the rules checked
+        self.conditions: dict[tuple[int, str], _Found] = {}
+        self.actions: dict[tuple[int, str], _Found] = {}
+
+
 def check_rule(rule: RuleInput, ctx: CheckContext) -> CheckedRule:
     """Check one rule: every error of §7 about its text, and the warnings W101, W104, W105, W106."""
+    return _check_rule(rule, ctx, _Repeats())
+
+
+def _check_rule(rule: RuleInput, ctx: CheckContext, repeats: _Repeats) -> CheckedRule:
     sink: list[Diagnostic] = []
     cond_rep = Reporter(_source(rule.condition_source, rule), sink)
     act_rep = Reporter(_source(rule.actions_source or rule.condition_source, rule), sink)
-    coins = ctx.coins
-    cond = ExprChecker(cond_rep, ctx.timeframe, coins)
-    acts = ExprChecker(act_rep, ctx.timeframe, coins, in_actions=True)
-    if rule.condition is not None:
+    hedge = ctx.position_mode == "hedge"
+    cond_key = (id(rule.condition), cond_rep.source.text)
+    known = repeats.conditions.get(cond_key) if rule.condition is not None else None
+    cond: ExprChecker | _Found
+    if known is not None:
+        cond = known
+        condition_ok = True
+    else:
+        cond = ExprChecker(cond_rep, ctx.timeframe, ctx.coins)
+        if rule.condition is not None:
+            try:
+                cond.condition(rule.condition)
+            except RecursionError:
+                cond_rep.error("E205", rule.condition.span, "the condition is nested too deeply to read")
+        condition_ok = not sink or not any(d.severity is Severity.ERROR for d in sink)
+    acts_key = (id(rule.actions), act_rep.source.text)
+    acts: ExprChecker | _Found | None = repeats.actions.get(acts_key)
+    if acts is None:
+        reported = len(sink)
+        acts = ExprChecker(act_rep, ctx.timeframe, ctx.coins, in_actions=True)
         try:
-            cond.condition(rule.condition)
+            check_actions(rule.actions, acts, ctx.max_leverage, ctx.symbols)
         except RecursionError:
-            cond_rep.error("E205", rule.condition.span, "the condition is nested too deeply to read")
-    condition_ok = not sink or not any(d.severity is Severity.ERROR for d in sink)
-    try:
-        check_actions(rule.actions, acts, ctx.max_leverage, ctx.symbols)
-    except RecursionError:
-        act_rep.error("E205", A.Span(0, len(act_rep.source.text)), "the actions are nested too deeply to read")
+            act_rep.error("E205", A.Span(0, len(act_rep.source.text)), "the actions are nested too deeply to read")
+        if len(sink) == reported:
+            repeats.actions[acts_key] = _Found(tuple(acts.reads), acts.history, tuple(acts.offsets))
 
     reads = tuple(dict.fromkeys(cond.reads))
     timeframes = set(cond.for_bar_timeframes)
@@ -176,9 +218,14 @@ def check_rule(rule: RuleInput, ctx: CheckContext) -> CheckedRule:
         history[tf] = max(history.get(tf, 0), bars)
 
     facts = None
-    if rule.condition is not None and condition_ok:
-        hedge = ctx.position_mode == "hedge"
+    if isinstance(cond, _Found):
+        facts = cond.facts
+    elif rule.condition is not None and condition_ok:
         facts = never_true(rule.condition, Analyzer(cond.values, hedge), cond_rep)
+        if not sink:
+            repeats.conditions[cond_key] = _Found(
+                tuple(cond.reads), cond.history, tuple(cond.offsets), tuple(cond.for_bar_timeframes), facts)
+    if rule.condition is not None and condition_ok:
         if not hedge:
             # in hedge mode position == 0 may be two equal sides, which close does close
             close_when_flat(rule.actions, facts, act_rep)
@@ -195,7 +242,7 @@ def check_rule(rule: RuleInput, ctx: CheckContext) -> CheckedRule:
         timeframes=_by_length(timeframes),
         warmup_bars=tuple(Warmup(tf, history[tf]) for tf in _by_length(history)),
         places_orders=any(isinstance(a, _ORDERING) for a in rule.actions),
-        offsets=tuple(cond.offsets + acts.offsets),
+        offsets=tuple(cond.offsets) + tuple(acts.offsets),
         facts=facts,
     )
 
@@ -214,7 +261,8 @@ def check_rules(rules: Sequence[RuleInput], ctx: CheckContext) -> tuple[list[Che
     """Check a file's rules; the second list holds the warnings about several rules or the file:
     W103 (two rules that can be true together and trade opposite ways) and W102 (orders without
     ``risk: max_position``)."""
-    checked = [check_rule(r, ctx) for r in rules]
+    repeats = _Repeats()
+    checked = [_check_rule(r, ctx, repeats) for r in rules]
     extra: list[Diagnostic] = []
     usable = [(c, sides(c.rule.actions)) for c in checked
               if not c.has_errors and (c.facts != () or c.rule.condition is None)]

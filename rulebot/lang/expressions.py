@@ -9,18 +9,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from rulebot.lang import ast as A
 from rulebot.lang.arguments import bind
-from rulebot.lang.kinds import NUMERIC, Kind, Operand, combine, comparable_kinds, negatable
+from rulebot.lang.checked_values import (
+    CONDITION,
+    ERROR,
+    Offset,
+    Read,
+    Value,
+    field_reading,
+    indicator_read,
+    make_value,
+)
+from rulebot.lang.kinds import NUMERIC, Kind, combine, comparable_kinds, negatable
 from rulebot.lang.report import Reporter
 from rulebot.lang.vocabulary import (
     CANDLE_FIELDS,
     FIELDS,
-    Field,
     INDICATORS,
     IS_WORDS,
     MAX_HISTORY,
@@ -29,114 +37,11 @@ from rulebot.lang.vocabulary import (
     WORDS,
     Indicator,
     ReadSource,
-    Scale,
     did_you_mean,
     timeframe_seconds,
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Read:
-    """One thing a rule reads: a field, a candle field or an indicator (with its timeframe and arguments)."""
-
-    source: ReadSource
-    name: str
-    timeframe: str | None = None
-    args: tuple[tuple[str, int | float], ...] = ()
-
-    @property
-    def text(self) -> str:
-        """``rsi(n=14) on 5m``, ``close on 1m``, ``bid1``."""
-        args = f"({', '.join(f'{k}={v:g}' for k, v in self.args)})" if self.source is ReadSource.INDICATOR else ""
-        return f"{self.name}{args}" + (f" on {self.timeframe}" if self.timeframe else "")
-
-
-@dataclass(frozen=True, slots=True)
-class Offset:
-    """A percent read as a relative offset: ``ema(50) + 1%`` read as ``ema(50) × 1.01``."""
-
-    span: A.Span
-    text: str
-    reading: str
-    in_actions: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Value:
-    """What the checker knows of an expression's value."""
-
-    kind: Kind
-    bare: bool = False              # a bare number literal: takes the kind of what it meets
-    const: float | None = None      # its value when constant (a percent as its fraction)
-    key: str | None = None          # canonical text of a non-constant value (same key, same value)
-    scale: Scale | None = None      # the range of a field or indicator read directly
-
-    @property
-    def operand(self) -> Operand:
-        return _OPERANDS[self.kind, self.bare]
-
-
-_OPERANDS = {(kind, bare): Operand(kind, bare) for kind in Kind for bare in (False, True)}
-
-# The checker makes a Value for every node of every rule. The frozen dataclass's __init__ sets
-# each field through object.__setattr__ in Python, which made Values a large part of a check;
-# setting the slots through their descriptors gives the same objects at a quarter of the cost.
-_new_object = object.__new__
-_set_kind = Value.kind.__set__  # type: ignore[attr-defined]
-_set_bare = Value.bare.__set__  # type: ignore[attr-defined]
-_set_const = Value.const.__set__  # type: ignore[attr-defined]
-_set_key = Value.key.__set__  # type: ignore[attr-defined]
-_set_scale = Value.scale.__set__  # type: ignore[attr-defined]
-
-
-def _value(kind: Kind, bare: bool = False, const: float | None = None, key: str | None = None,
-           scale: Scale | None = None) -> Value:
-    """``Value(kind, bare, const, key, scale)``, made without the dataclass's __init__."""
-    v = _new_object(Value)
-    _set_kind(v, kind)
-    _set_bare(v, bare)
-    _set_const(v, const)
-    _set_key(v, key)
-    _set_scale(v, scale)
-    return v
-
-
-_INDICATOR = ReadSource.INDICATOR
-_set_source = Read.source.__set__  # type: ignore[attr-defined]
-_set_name = Read.name.__set__  # type: ignore[attr-defined]
-_set_timeframe = Read.timeframe.__set__  # type: ignore[attr-defined]
-_set_args = Read.args.__set__  # type: ignore[attr-defined]
-
-
-def _indicator_read(name: str, timeframe: str, args: tuple[tuple[str, int | float], ...]) -> Read:
-    """``Read(ReadSource.INDICATOR, name, timeframe, args)``, made without the dataclass's __init__."""
-    read = _new_object(Read)
-    _set_source(read, _INDICATOR)
-    _set_name(read, name)
-    _set_timeframe(read, timeframe)
-    _set_args(read, args)
-    return read
-
-
-_FIELD_READINGS: dict[tuple[str, str | None], tuple[Read, Value]] = {}
-
-
-def _field_reading(field: Field, timeframe: str | None) -> tuple[Read, Value]:
-    """What reading ``field`` gives: a candle field on ``timeframe``, or a live field (None).
-    The same for every rule, so made once per field and timeframe."""
-    found = _FIELD_READINGS.get((field.name, timeframe))
-    if found is None:
-        if timeframe is None:
-            found = Read(field.source, field.name), _value(field.kind, key=field.name, scale=field.scale)
-        else:
-            found = (Read(ReadSource.CANDLE, field.name, timeframe),
-                     _value(field.kind, key=f"{field.name}@{timeframe}", scale=field.scale))
-        _FIELD_READINGS[field.name, timeframe] = found
-    return found
-
-
-ERROR = Value(Kind.ERROR)
-CONDITION = Value(Kind.CONDITION)
 # Enum members read through their class cost an attribute look-up on the enum type each time.
 _ERROR_KIND = Kind.ERROR
 _CONDITION_KIND = Kind.CONDITION
@@ -191,16 +96,16 @@ class ExprChecker:
     # --- nodes -------------------------------------------------------------------------------
 
     def _number(self, e: A.Number, extra: int, needs: str) -> Value:
-        return _value(Kind.NUMBER, bare=True, const=float(e.text))  # e.value, without the property
+        return make_value(Kind.NUMBER, bare=True, const=float(e.text))  # e.value, without the property
 
     def _percent(self, e: A.Percent, extra: int, needs: str) -> Value:
-        return _value(Kind.PERCENT, const=e.fraction)
+        return make_value(Kind.PERCENT, const=e.fraction)
 
     def _duration(self, e: A.Duration, extra: int, needs: str) -> Value:
-        return _value(Kind.DURATION, const=float(e.seconds))
+        return make_value(Kind.DURATION, const=float(e.seconds))
 
     def _string(self, e: A.String, extra: int, needs: str) -> Value:
-        return _value(Kind.STRING)
+        return make_value(Kind.STRING)
 
     def _not(self, e: A.Not, extra: int, needs: str) -> Value:
         self.condition(e.operand, extra)
@@ -217,7 +122,7 @@ class ExprChecker:
         if not (0 <= e.hour <= 23 and 0 <= e.minute <= 59):
             self.rep.error("E114", e.span, f"'{e.text}' is not a time of day", hint="write HH:MM from 00:00 to 23:59")
             return ERROR
-        return _value(Kind.TIME_OF_DAY, const=float(e.hour * 60 + e.minute))
+        return make_value(Kind.TIME_OF_DAY, const=float(e.hour * 60 + e.minute))
 
     def _money(self, e: A.Money, extra: int, needs: str) -> Value:
         if e.coin not in self.coins:
@@ -227,14 +132,14 @@ class ExprChecker:
             coins = ", ".join(sorted(self.coins))
             self.rep.error("E307", span, f"unknown coin '{e.coin}'", hint=f"use one of {coins}",
                            label="not a coin of this symbol")
-        return _value(Kind.MONEY, const=_float(e.amount))
+        return make_value(Kind.MONEY, const=_float(e.amount))
 
     def _ticks(self, e: A.Ticks, extra: int, needs: str) -> Value:
         count = _float(e.count)
         if count is None or not math.isfinite(count) or count < 0 or count != int(count):
             self.rep.error("E308", e.span, f"a tick count must be a whole number of at least 0, found '{e.count}'")
             return ERROR
-        return _value(Kind.PRICE, key=f"ticks({int(count)})")
+        return make_value(Kind.PRICE, key=f"ticks({int(count)})")
 
     def _name(self, e: A.Name, extra: int, needs: str) -> Value:
         field = FIELDS.get(e.name)
@@ -243,21 +148,21 @@ class ExprChecker:
                 self.rep.error("E209", e.span, f"'{e.name}' is a live field and has no bar history",
                                hint=f"{needs} works on candle fields and indicators, such as close or rsi(14)",
                                label="live field")
-                return _value(field.kind)
+                return make_value(field.kind)
             if field.source is ReadSource.CANDLE:
-                read, value = _field_reading(field, self.timeframe)
+                read, value = field_reading(field, self.timeframe)
                 self._read(read, 1 + extra)
                 return value
-            read, value = _field_reading(field, None)
+            read, value = field_reading(field, None)
             self._read(read, 0)
             return value
         if e.name in WORDS:
-            return _value(Kind.WORD, key=f"word:{e.name}")
+            return make_value(Kind.WORD, key=f"word:{e.name}")
         indicator = INDICATORS.get(e.name)
         if indicator is not None:
             self.rep.error("E206", e.span, f"indicator '{e.name}' needs its arguments in parentheses",
                            hint=f"for example '{example_call(indicator)}'")
-            return _value(indicator.kind)
+            return make_value(indicator.kind)
         self.rep.error("E202", e.span, f"unknown field '{e.name}'",
                        hint=did_you_mean(e.name, list(FIELDS) + list(INDICATORS), NAME_SYNONYMS),
                        label="not a field or indicator")
@@ -269,14 +174,14 @@ class ExprChecker:
             field = FIELDS[e.name]
             bound = bind(e, (), self.rep, lambda: f"{e.name}(5m)")
             if not bound.ok:
-                return _value(field.kind)
-            read, value = _field_reading(field, bound.timeframe or self.timeframe)
+                return make_value(field.kind)
+            read, value = field_reading(field, bound.timeframe or self.timeframe)
             self._read(read, 1 + extra)
             return value
         if e.name in FIELDS:
             self.rep.error("E206", e.span, f"'{e.name}' is a live field and takes no arguments",
                            hint=f"write '{e.name}'")
-            return _value(FIELDS[e.name].kind)
+            return make_value(FIELDS[e.name].kind)
         indicator = INDICATORS.get(e.name)
         if indicator is None:
             self.rep.error("E203", name_span, f"unknown indicator '{e.name}'",
@@ -285,12 +190,12 @@ class ExprChecker:
             return ERROR
         bound = bind(e, indicator.params, self.rep, lambda: example_call(indicator), indicator.less_than)
         if not bound.ok:
-            return _value(indicator.kind)
+            return make_value(indicator.kind)
         tf = bound.timeframe or self.timeframe
         args = dict(bound.values)
-        self._read(_indicator_read(e.name, tf, bound.values), indicator.warmup_bars(args) + extra)
+        self._read(indicator_read(e.name, tf, bound.values), indicator.warmup_bars(args) + extra)
         shown = ", ".join([f"{k}={v:g}" for k, v in bound.values])
-        return _value(indicator.kind, key=f"{e.name}({shown})@{tf}", scale=indicator.scale)
+        return make_value(indicator.kind, key=f"{e.name}({shown})@{tf}", scale=indicator.scale)
 
     def _index(self, e: A.Index, extra: int, needs: str) -> Value:
         if not 0 <= e.offset <= MAX_HISTORY:
@@ -305,7 +210,7 @@ class ExprChecker:
                            f"found {self._described(e.target, inner)}")
             return ERROR
         key = f"{inner.key}[{e.offset}]" if inner.key else None
-        return _value(inner.kind, key=key, scale=inner.scale)
+        return make_value(inner.kind, key=key, scale=inner.scale)
 
     def _neg(self, e: A.Neg, extra: int, needs: str) -> Value:
         inner = self.value(e.operand, extra, needs)
@@ -313,7 +218,7 @@ class ExprChecker:
             self.rep.error("E301", e.span, f"cannot negate {self.rep.quoted(e.operand)} ({inner.kind.article})")
             return ERROR
         const = -inner.const if inner.const is not None else None
-        return _value(inner.kind, bare=inner.bare, const=const, key=f"-{inner.key}" if inner.key else None)
+        return make_value(inner.kind, bare=inner.bare, const=const, key=f"-{inner.key}" if inner.key else None)
 
     def _binop(self, e: A.BinOp, extra: int, needs: str) -> Value:
         left = self.value(e.left, extra, needs)
@@ -338,7 +243,7 @@ class ExprChecker:
         left_text, right_text = _key_text(left), _key_text(right)
         if const is None and result.kind is not Kind.ERROR and left_text and right_text:
             key = f"({left_text} {e.op} {right_text})"
-        return _value(result.kind, bare=result.bare, const=const, key=key)
+        return make_value(result.kind, bare=result.bare, const=const, key=key)
 
     def _record_offset(self, e: A.BinOp, pct: Value) -> None:
         base = self._readings.get(id(e.left), self.rep.text(e.left))

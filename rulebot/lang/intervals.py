@@ -269,8 +269,7 @@ class Analyzer:
         return result
 
     def _disjuncts(self, expr: A.Expr, positive: bool) -> Disjuncts:
-        if isinstance(expr, A.Compare):
-            return self._compare(expr, expr.op if positive else _NEGATE[expr.op])
+        # comparisons are worked out in ``disjuncts``
         if isinstance(expr, A.Not):
             return self.disjuncts(expr.operand, not positive)
         if isinstance(expr, (A.And, A.Or)):

@@ -34,11 +34,29 @@ MAX_DEPTH = 64
 MAX_DIAGNOSTICS = 200  # past this, a file is not worth reading on (and a hostile one stays fast)
 _ALIAS_ALLOWANCE = 10_000  # node visits allowed beyond twice the distinct nodes, before aliases count as a bomb
 _SIZE_HINT = f"rulebot reads rule files up to {MAX_BYTES // (1024 * 1024)} MB (about 8,000 rules)"
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 _DECIMAL = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _BREAKS = re.compile("\r\n?|[\x85\u2028\u2029]")
 _PLAIN_ASCII = bytes(range(0x20, 0x7f)) + b"\t\n\r"
+
+
+class _YamlLoader(_SAFE_LOADER):  # type: ignore[misc, valid-type]
+    """PyYAML's safe loader, remembering within one file the tag of each plain scalar: the keys
+    (``name``, ``when``, ``then``, ...) come back on every rule, and each was matched against the
+    implicit-type patterns (bool, int, float, ...) every time."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._plain_tags: dict[str, str] = {}
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode and implicit[0] and not self.yaml_path_resolvers:
+            tag = self._plain_tags.get(value)
+            if tag is None:
+                tag = self._plain_tags[value] = super().resolve(kind, value, implicit)
+            return tag
+        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +264,7 @@ class _Loader:
 
     def _compose(self) -> yaml.Node | None:
         try:
-            return yaml.compose(self.text, Loader=_LOADER)
+            return yaml.compose(self.text, Loader=_YamlLoader)
         except yaml.MarkedYAMLError as error:
             # libyaml notices a key without ':' only at the next token; the key is where its context starts
             simple_key = error.context == "while scanning a simple key" and error.context_mark is not None

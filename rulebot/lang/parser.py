@@ -1,13 +1,11 @@
 """Rule text -> typed AST (``lang/ast.py``), or one diagnostic saying what is wrong.
 
 The grammar is ``grammar/rulebot.lark``, compiled once by lark into an LALR(1) table (contextual
-lexer, no conflicts under ``strict=True``). Rules are read by a small table-driven loop over
-that table: it lexes the way lark's contextual lexer does (a word is a keyword only where the
-parser expects that keyword, or where the keyword is reserved), reduces with lark's tree-builder
-conventions and calls ``AstBuilder`` on every reduction, so no parse tree is built and nothing
-recurses. It reads a rule about four times faster than ``Lark.parse`` plus a ``Transformer``,
-which gives the same AST and spans (tests compare them). When the text does not parse, lark's own
-interactive parser finds the error and what it would accept there (``syntax_errors.py``).
+lexer, no conflicts under ``strict=True``). Rules are read by a small table-driven reader over
+that table (``reader.py``), which builds the AST without a parse tree and without recursion, about
+eight times faster than ``Lark.parse`` plus a ``Transformer``, which gives the same AST and spans
+(tests compare them). When the text does not parse, lark's own interactive parser finds the error
+and what it would accept there (``syntax_errors.py``).
 
 Depth is bounded while reading: more than ``MAX_NESTING`` nested parentheses, or an expression
 nested deeper than that (``- - - x``, ``a + a + ... + a``), is E205 before any deeper node exists.
@@ -18,20 +16,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from operator import attrgetter
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal, NamedTuple
+from typing import Iterator, Literal
 
 from lark import Lark, Token
-from lark.grammar import Rule
 from lark.lark import PostLex
-from lark.lexer import PatternStr
-from lark.parsers.lalr_analysis import Shift
 
 import rulebot
 from rulebot.lang import ast
-from rulebot.lang.ast_builder import LEAVES, AstBuilder, SyntaxProblem, TreeToAst, new_span
+from rulebot.lang.ast_builder import AstBuilder, TreeToAst
 from rulebot.lang.diagnostics import Diagnostic, Severity, in_source
+from rulebot.lang.reader import MAX_NESTING, Stop, Tables, read, tables, too_deep
 from rulebot.lang.source import Source
 from rulebot.lang.syntax_errors import SyntaxReport, describe
 
@@ -52,9 +47,6 @@ __all__ = [
 
 Start = Literal["rule", "condition", "actions"]
 START_SYMBOLS: tuple[Start, ...] = ("rule", "condition", "actions")
-
-MAX_NESTING = 100
-"""Deepest nesting of parentheses, and of expressions, that a rule may have (E205)."""
 
 MAX_LENGTH = 20_000
 """Longest rule text read, in characters; it keeps the time spent on any text bounded."""
@@ -126,456 +118,10 @@ def lark_parser() -> Lark:
     return make_lark()
 
 
-# --- the table-driven reader --------------------------------------------------------------------
-
-
-class _Tok:
-    """A token of the fast lexer, shaped like lark's ``Token`` for ``AstBuilder``."""
-
-    __slots__ = ("type", "value", "start_pos", "end_pos")
-
-    def __init__(self, type_: str, value: str, start_pos: int, end_pos: int) -> None:
-        self.type = type_
-        self.value = value
-        self.start_pos = start_pos
-        self.end_pos = end_pos
-
-
-class _Splice(list[Any]):
-    """Children of an ``_inlined`` rule, spliced into the parent's children (lark's convention)."""
-
-
-class _Stop(Exception):
-    """The fast reader cannot go on; ``describe`` (or the span and message here) says why."""
-
-    def __init__(self, span: ast.Span | None = None, code: str = "E201", message: str = "",
-                 hint: str = "") -> None:
-        super().__init__(message)
-        self.span = span
-        self.code = code
-        self.message = message
-        self.hint = hint
-
-
-@dataclass(frozen=True, slots=True)
-class _Reducer:
-    """One grammar rule as the fast reader applies it (mirrors lark's ``ChildFilterLALR``)."""
-
-    size: int
-    origin: str
-    include: tuple[tuple[int, bool, int], ...] | None  # (index, splice it, Nones before); None: keep all
-    trailing_nones: int
-    splice: bool
-    inline_single: bool
-    unit: bool  # `?a: b`: the child stands for the rule; only the parser state changes
-    deepens: bool  # the node it builds counts towards MAX_NESTING (start symbols do not)
-    callback: Callable[[ast.Span, list[Any]], Any] | None
-    leaf: Callable[[str, ast.Span], Any] | None  # the callback, from its one token's text (``LEAVES``)
-
-
-def _reducer(rule: Rule, builder: AstBuilder) -> _Reducer:
-    expansion = rule.expansion
-    opts = rule.options
-    empty = list(opts.empty_indices or ())
-    if empty:
-        runs = [len(ones) for ones in "".join(str(int(b)) for b in empty).split("0")]
-    else:
-        runs = [0] * (len(expansion) + 1)
-    include: list[tuple[int, bool, int]] = []
-    nones = 0
-    for i, sym in enumerate(expansion):
-        nones += runs[i]
-        if opts.keep_all_tokens or not (sym.is_term and sym.filter_out):
-            include.append((i, not sym.is_term and sym.name.startswith("_"), nones))
-            nones = 0
-    trailing = nones + runs[len(expansion)]
-    trivial = len(include) == len(expansion) and not trailing and not any(
-        splice or before for _, splice, before in include)
-    origin = rule.origin.name
-    splice = origin.startswith("_")
-    name = rule.alias or origin
-    callback = None if splice else getattr(builder, name, None)
-    inline_single = bool(opts.expand1) and not rule.alias
-    if callback is None and not splice and not inline_single:
-        raise RuntimeError(f"the grammar rule '{name}' has no AstBuilder callback")
-    unit = inline_single and trivial and len(expansion) == 1
-    leaf = LEAVES.get(name) if len(expansion) == 1 and expansion[0].is_term else None
-    return _Reducer(len(expansion), origin, None if trivial else tuple(include), trailing, splice,
-                    inline_single, unit, origin not in START_SYMBOLS, callback, leaf)
-
-
-@dataclass(frozen=True, slots=True)
-class _Tables:
-    # state -> token type -> (True, next state) to shift, or (False, _Reducer) to reduce
-    actions: dict[Any, dict[str, tuple[bool, Any]]]
-    gotos: dict[Any, dict[str, Any]]  # state -> rule name -> state after reducing to it
-    start_states: dict[str, Any]
-    end_states: dict[str, Any]
-    # blanks, then one token: a terminal, the end of the text (``_END_GROUP``) or, where no
-    # terminal matches, one character (``_NOT_A_TOKEN``)
-    token_re: re.Pattern[str]
-    keywords: dict[str, str]  # keyword -> its terminal, for words the lexer reads as NAME
-    reserved: frozenset[str]  # keyword terminals that are keywords in every parser state
-    kept: frozenset[str]  # token types some rule keeps as a child; the others are never read
-    # (state below, top state, token type) -> top state after the unit reductions done there
-    units: dict[tuple[Any, Any, str], Any]
-    # (start symbol, shape of a text that parsed) -> how to build its AST (see ``_read``)
-    plans: dict[tuple[str, tuple[str, ...]], "_Plan"]
-
-
-_END_GROUP = "_END_OF_TEXT"
-_NOT_A_TOKEN = "_NOT_A_TOKEN"
-
-
-def _pattern_sort_key(t: Any) -> tuple[int, int, int, str]:
-    return (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name)
-
-
 @cache
-def _tables() -> _Tables:
-    lark = lark_parser()
-    builder = AstBuilder()
-    conf = lark.parse_interactive("", start="rule").parser_state.parse_conf
-    reducers: dict[int, _Reducer] = {}
-    actions: dict[Any, dict[str, tuple[bool, Any]]] = {}
-    gotos: dict[Any, dict[str, Any]] = {}
-    kept: set[str] = set()
-    for state, row in conf.states.items():
-        actions[state], gotos[state] = {}, {}
-        for symbol, (action, arg) in row.items():
-            if action is Shift:
-                if symbol.isupper() or symbol == "$END":
-                    actions[state][symbol] = (True, arg)
-                else:
-                    gotos[state][symbol] = arg
-            else:
-                if id(arg) not in reducers:
-                    reducers[id(arg)] = _reducer(arg, builder)
-                    kept.update(sym.name for sym in arg.expansion
-                                if sym.is_term and (arg.options.keep_all_tokens or not sym.filter_out))
-                actions[state][symbol] = (False, reducers[id(arg)])
-    name_re = re.compile(next(t for t in lark.terminals if t.name == "NAME").pattern.to_regexp(),
-                         re.ASCII)
-    keywords: dict[str, str] = {}
-    patterns = []
-    blanks = []
-    # Alternatives in lark's order, so that the first one that matches is the one lark picks.
-    for t in sorted(lark.terminals, key=_pattern_sort_key):
-        if t.name in lark.lexer_conf.ignore:
-            blanks.append(t.pattern.to_regexp())
-        elif isinstance(t.pattern, PatternStr) and name_re.fullmatch(t.pattern.value):
-            keywords[t.pattern.value.lower()] = t.name
-        else:
-            patterns.append(f"(?P<{t.name}>{t.pattern.to_regexp()})")
-    # Blanks are skipped inside the match rather than read as tokens: no token starts with one,
-    # so trying them first picks the same token as lark's order would.
-    skip = f"(?:{'|'.join(blanks)})*+" if blanks else ""
-    return _Tables(
-        actions=actions,
-        gotos=gotos,
-        start_states=dict(conf.parse_table.start_states),
-        end_states=dict(conf.parse_table.end_states),
-        token_re=re.compile(f"{skip}(?:{'|'.join(patterns)}|(?P<{_END_GROUP}>\\Z)|(?P<{_NOT_A_TOKEN}>(?s:.)))",
-                            re.ASCII),
-        keywords=keywords,
-        reserved=frozenset(lark.options.postlex.always_accept) - {"NAME"},
-        kept=frozenset(kept),
-        units={},
-        plans={},
-    )
-
-
-def _after_units(actions: dict[Any, dict[str, tuple[bool, Any]]], gotos: dict[Any, dict[str, Any]],
-                 below: Any, top: Any, kind: str) -> Any:
-    """Run the unit reductions that ``kind`` causes on ``top`` (standing on ``below``): each
-    replaces the top state by a goto from ``below``, so the outcome depends on these three only."""
-    while True:
-        action = actions[top].get(kind)
-        if action is None or action[0] or not action[1].unit:
-            return top
-        top = gotos[below][action[1].origin]
-
-
-def _too_deep(start: int, end: int, what: str) -> _Stop:
-    return _Stop(ast.Span(start, end), "E205", f"{what} nested more than {MAX_NESTING} deep",
-                 "split the condition into simpler parts")
-
-
-class _Tokens(NamedTuple):
-    """A text's tokens. ``kinds`` ends with ``$END``, or with "" where a character is not a token."""
-
-    kinds: list[str]  # each token's terminal (a word is NAME, whether or not it is a keyword)
-    values: list[str]
-    spans: list[tuple[int, int]]
-    # each token's terminal, or for a word that is a keyword, that keyword: what decides how the
-    # text parses (see ``_read``); None when a character is not a token
-    shape: tuple[str, ...] | None
-
-
-MAX_PLANS = 512
-"""Plans kept (see ``_read``): a few dozen shapes cover a rule file of any length."""
-
-_MAX_SHAPE = 256
-"""Longest shape, in tokens, whose plan is kept."""
-
-_LASTGROUP = attrgetter("lastgroup")
-_GROUP = re.Match.group
-_SPAN = re.Match.span
-
-
-def _lex(t: _Tables, text: str) -> _Tokens:
-    """The tokens of ``text``, and its shape."""
-    match, keyword = t.token_re.match, t.keywords.get
-    kinds: list[str] = []
-    values: list[str] = []
-    spans: list[tuple[int, int]] = []
-    shape: list[str] = []
-    pos = 0
-    while True:
-        m = match(text, pos)
-        kind = m.lastgroup or ""
-        span = m.span(kind)
-        pos = span[1]
-        if kind == _NOT_A_TOKEN:
-            kinds.append("")
-            values.append("")
-            spans.append(span)
-            return _Tokens(kinds, values, spans, None)
-        value = m.group(kind)
-        if kind == _END_GROUP:
-            kinds.append("$END")
-            values.append(value)
-            spans.append(span)
-            shape.append(kind)
-            return _Tokens(kinds, values, spans, tuple(shape))
-        kinds.append(kind)
-        values.append(value)
-        spans.append(span)
-        shape.append(keyword(value.lower(), kind) if kind == "NAME" else kind)
-
-
-def _read(text: str, start: Start) -> Any:
-    """Parse ``text`` from ``start``; raise ``_Stop`` when it cannot.
-
-    What the LALR table makes the reader do depends only on the text's shape (the types of its
-    tokens), not on their values: a rule file repeats a few shapes (``NAME ( NUMBER ) COMP_OP
-    NUMBER _AND NAME COMP_OP NUMBER``) with other numbers and names. So the reductions done on a
-    text that parsed are worked out into a plan for its shape (``_Plan``), and a text of the
-    same shape is built from the plan: the same callbacks on the same kinds of children, the
-    same AST, with no table look-up. A shape that parsed once cannot nest too deep or hold a
-    token the grammar refuses there; a value that cannot be read (``for 2.5 bars``) still stops
-    the build, as it would the table. Texts that do not parse keep no plan.
-    """
-    t = _tables()
-    tokens = _lex(t, text)
-    shape = tokens.shape
-    if shape is not None:
-        plan = t.plans.get((start, shape))
-        if plan is not None:
-            return _build(plan, tokens)
-    steps: list[Any] = []
-    result = _parse_tokens(t, tokens, start, steps)
-    if shape is not None and len(shape) <= _MAX_SHAPE:
-        if len(t.plans) >= MAX_PLANS:
-            t.plans.clear()
-        t.plans[start, shape] = _plan(steps)
-    return result
-
-
-def _children(r: _Reducer, children: list[Any]) -> list[Any]:
-    """The children lark's tree builder hands to the rule's callback (see ``_Reducer``)."""
-    assert r.include is not None
-    filtered: list[Any] = []
-    for i, splice, nones_before in r.include:
-        if nones_before:
-            filtered.extend([None] * nones_before)
-        if splice:
-            filtered.extend(children[i])
-        else:
-            filtered.append(children[i])
-    if r.trailing_nones:
-        filtered.extend([None] * r.trailing_nones)
-    return filtered
-
-
-def _parse_tokens(t: _Tables, tokens: _Tokens, start: Start, steps: list[Any]) -> Any:
-    """Parse ``tokens`` with the LALR table, appending to ``steps`` what is done: for each token
-    shifted its type (or "" when no rule keeps it), for each reduction other than a unit one its
-    ``_Reducer``.
-
-    The current state is ``state``; the states under it, the values, spans and depths run on
-    stacks, one entry per symbol read (``below`` holds one state fewer). A unit reduction
-    (``?sum: product``), most of the reductions of a rule, only changes the state. Tokens no
-    rule keeps (keywords, punctuation) stand on the value stack as None.
-    """
-    actions, gotos, units, kept, keywords, reserved = t.actions, t.gotos, t.units, t.kept, t.keywords, t.reserved
-    end_state = t.end_states[start]
-    state = t.start_states[start]
-    below: list[Any] = []
-    values: list[Any] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    depths: list[int] = []
-    parens = 0
-    for kind, value, (tok_start, tok_end) in zip(tokens.kinds, tokens.values, tokens.spans):
-        if kind == "NAME":
-            # a word is a keyword where the parser expects that keyword, or everywhere if reserved
-            keyword = keywords.get(value.lower())
-            if keyword is not None and (keyword in reserved or keyword in actions[state]):
-                kind = keyword
-        elif kind == "_LPAR":
-            parens += 1
-            if parens > MAX_NESTING:
-                raise _too_deep(tok_start, tok_end, "parentheses")
-        elif kind == "_RPAR":
-            parens -= 1
-        while True:
-            action = actions[state].get(kind)
-            if action is None:
-                raise _Stop()
-            shift, arg = action
-            if shift:
-                below.append(state)
-                state = arg
-                if kind in kept:
-                    steps.append(kind)
-                    values.append(_Tok(kind, value, tok_start, tok_end))
-                else:
-                    steps.append("")
-                    values.append(None)
-                starts.append(tok_start)
-                ends.append(tok_end)
-                depths.append(0)
-                break
-            r: _Reducer = arg
-            if r.unit:
-                key = (below[-1], state, kind)
-                top = units.get(key)
-                if top is None:
-                    top = units[key] = _after_units(actions, gotos, below[-1], state, kind)
-                state = top
-                if top == end_state and kind == "$END":
-                    return values[-1]
-                continue
-            steps.append(r)
-            n = r.size
-            children = values[-n:]
-            span_start, span_end = starts[-n], ends[-1]
-            depth = max(depths[-n:])
-            if r.include is not None:
-                children = _children(r, children)
-            if r.splice:
-                result: Any = _Splice(children)
-            elif r.inline_single and len(children) == 1:
-                result = children[0]
-            else:
-                depth += r.deepens
-                if depth > MAX_NESTING:
-                    raise _too_deep(span_start, span_end, "expression")
-                assert r.callback is not None
-                try:
-                    result = r.callback(new_span(span_start, span_end), children)
-                except SyntaxProblem as e:
-                    raise _Stop(e.span, "E201", e.message, e.hint) from None
-            # n symbols become one: the states of all but the lowest go, the others are replaced
-            if n > 1:
-                del below[1 - n:]
-            values[-n:] = (result,)
-            starts[-n:] = (span_start,)
-            ends[-n:] = (span_end,)
-            depths[-n:] = (depth,)
-            state = gotos[below[-1]][r.origin]
-            if state == end_state and kind == "$END":
-                return result
-    raise _Stop()  # the tokens ended without $END: one of them is not a token
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    """How to build the AST of any text of one shape: the reductions ``_parse_tokens`` did on it,
-    worked out once into the callbacks to call and where each takes its children from.
-
-    Results go to numbered slots (slot 0 holds None, lark's placeholder for an absent optional
-    part): the kept tokens and leaves (nodes made from one token's text, ``LEAVES``) first, then
-    one slot per callback, in the order the table reduced. Splices, filtered tokens, unit and
-    single-child rules leave nothing to do at build time.
-    """
-
-    slots: int
-    tokens: tuple[tuple[int, str, int], ...]  # (slot, token type, index of the token)
-    leaves: tuple[tuple[int, Callable[[str, ast.Span], Any], int], ...]  # (slot, maker, index of the token)
-    # (slot, callback, index of its first token, of its last token, slots of its children)
-    nodes: tuple[tuple[int, Callable[[ast.Span, list[Any]], Any], int, int, tuple[int, ...]], ...]
-    result: int
-
-
-def _plan(steps: list[Any]) -> _Plan:
-    """Work ``steps`` (see ``_parse_tokens``) out into a ``_Plan``."""
-    # per symbol on the parser's stack: its slot (or the slots of a splice), first and last token
-    stack: list[tuple[Any, int, int]] = []
-    tokens: list[tuple[int, str, int]] = []
-    leaves: list[tuple[int, Callable[[str, ast.Span], Any], int]] = []
-    nodes: list[tuple[int, Callable[[ast.Span, list[Any]], Any], int, int, tuple[int, ...]]] = []
-    slots = 1
-    shifted = 0
-    for step in steps:
-        if step.__class__ is str:
-            if step:
-                tokens.append((slots, step, shifted))
-                stack.append((slots, shifted, shifted))
-                slots += 1
-            else:
-                stack.append((0, shifted, shifted))
-            shifted += 1
-            continue
-        r: _Reducer = step
-        symbols = stack[-r.size:]
-        del stack[-r.size:]
-        first, last = symbols[0][1], symbols[-1][2]
-        children: list[Any] = [slot for slot, _, _ in symbols]
-        if r.include is not None:
-            children = []
-            for i, splice, nones_before in r.include:
-                children.extend([0] * nones_before)
-                if splice:
-                    children.extend(symbols[i][0])
-                else:
-                    children.append(symbols[i][0])
-            children.extend([0] * r.trailing_nones)
-        if r.splice:
-            stack.append((children, first, last))
-        elif r.inline_single and len(children) == 1:
-            stack.append((children[0], first, last))
-        elif r.leaf is not None and tokens and children == [tokens[-1][0]]:
-            # its one child is the token shifted last: make the node from the token's text
-            tokens.pop()
-            leaves.append((slots, r.leaf, first))
-            stack.append((slots, first, last))
-            slots += 1
-        else:
-            assert r.callback is not None
-            nodes.append((slots, r.callback, first, last, tuple(children)))
-            stack.append((slots, first, last))
-            slots += 1
-    ((result, _, _),) = stack
-    return _Plan(slots, tuple(tokens), tuple(leaves), tuple(nodes), result)
-
-
-def _build(plan: _Plan, tokens: _Tokens) -> Any:
-    """The AST of ``tokens`` (of the shape ``plan`` was made for)."""
-    values, spans = tokens.values, tokens.spans
-    slots: list[Any] = [None] * plan.slots
-    for slot, kind, index in plan.tokens:
-        tok_start, tok_end = spans[index]
-        slots[slot] = _Tok(kind, values[index], tok_start, tok_end)
-    for slot, leaf, index in plan.leaves:
-        slots[slot] = leaf(values[index], new_span(*spans[index]))
-    try:
-        for slot, callback, first, last, children in plan.nodes:
-            slots[slot] = callback(new_span(spans[first][0], spans[last][1]), [slots[c] for c in children])
-    except SyntaxProblem as e:
-        raise _Stop(e.span, "E201", e.message, e.hint) from None
-    return slots[plan.result]
+def _tables() -> Tables:
+    """The reader's view of the compiled grammar (``reader.py``), made once."""
+    return tables(lark_parser())
 
 
 # --- the public API ---------------------------------------------------------------------------
@@ -591,8 +137,8 @@ def parse(source: Source, start: Start) -> ParseResult:
     if len(text) > MAX_LENGTH:
         return ParseResult(None, (_too_long(source),))
     try:
-        return ParseResult(_read(text, start))
-    except _Stop as stop:
+        return ParseResult(read(_tables(), text, start))
+    except Stop as stop:
         if stop.span is not None:
             return ParseResult(None, (in_source(stop.code, Severity.ERROR, source, stop.span.start,
                                                 stop.span.end, stop.message, stop.hint),))
@@ -607,7 +153,7 @@ def _too_long(source: Source) -> Diagnostic:
     for m in _PARENTHESIS.finditer(source.text):
         depth += 1 if m.group() == "(" else -1
         if depth > MAX_NESTING:
-            stop = _too_deep(m.start(), m.end(), "parentheses")
+            stop = too_deep(m.start(), m.end(), "parentheses")
             return in_source(stop.code, Severity.ERROR, source, m.start(), m.end(), stop.message,
                              stop.hint)
     return in_source("E201", Severity.ERROR, source, MAX_LENGTH, len(source.text),

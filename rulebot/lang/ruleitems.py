@@ -136,7 +136,7 @@ class RuleBuilder:
                     del data[key]  # already reported as E112; reading the value would only repeat it
         when = data.get("when")
         hints = {"then": "the `then` part is inside `when`: put it on its own line as 'then: ...'"} \
-            if isinstance(when, str) and _WORD_THEN.search(when) else None
+            if isinstance(when, str) and "then" in when.lower() and _WORD_THEN.search(when) else None
         model = host.validate(fm.RuleItemModel, fm.PartialRuleItemModel, data, node, head, where, hints)
         if model is None:
             return None
@@ -266,4 +266,3 @@ class RuleBuilder:
             at = dash
         start = self.host.index.location(at)
         return fm.Span(start, Location(start.line, start.column + 1))
-
