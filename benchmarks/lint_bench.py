@@ -19,29 +19,40 @@ from rulebot.lang.lint import analyze_file
 FILES = 10
 RULES_PER_FILE = 100
 
+# Every number in a rule varies with the rule's index, so no when- or then-text repeats within
+# a file (lint parses and checks each distinct text of a file once; repeats would flatter it).
 _TEMPLATES = (
-    "when rsi({n}) < {lo} and position == 0 then buy 0.01 limit bid1 tp 2% trail 1%",
-    "when ema({n}) crosses above ema({m}) and adx(14) > 25 and position is flat then buy 0.01 market sl 1%",
-    "when close < bb_lower({n}, 2) and open_orders == 0 then buy 100 usdt limit bid1 - 0.05% tp 1.5%",
-    "when macd_hist() > 0 and macd_hist()[1] <= 0 and position > 0 then close 50% market",
-    "when spread_pct < 0.02% and bid1_size > {lo} and position == 0 then buy 0.002 limit bid1 post only",
-    "when time between 08:00 and 20:00 and change({n}) < -2% and position == 0 then buy 0.01 market",
-    "when rsi({n}, 5m) > {hi} and position > 0 then close market, notify \"overbought at {{price}}\"",
-    "when (close > donchian_upper({n}) and close > sma({m})) for 3 bars and position == 0 then buy 0.01 market",
+    ("rsi({n}) < {lo} and position == 0", "buy 0.{q} limit bid1 tp {tp}% trail {sl}%"),
+    ("ema({n}) crosses above ema({m}) and adx({k}) > {lo} and position is flat", "buy 0.{q} market sl {sl}%"),
+    ("close < bb_lower({n}, 2) and open_orders == 0", "buy {usd} usdt limit bid1 - 0.0{k}% tp {tp}%"),
+    ("macd_hist() > {d} and macd_hist()[{k}] <= 0 and position > 0", "close {pct}% market"),
+    ("spread_pct < 0.0{k}% and bid1_size > {lo} and position == 0", "buy 0.{q} limit bid1 post only tp {tp}%"),
+    ("time between 08:{mm} and 20:00 and change({n}) < -{d}% and position == 0", "buy 0.{q} market sl {sl}%"),
+    ("rsi({n}, 5m) > {hi} and position > 0", 'close market, notify "overbought {q} at {{{{price}}}}"'),
+    ("(close > donchian_upper({n}) and close > sma({m})) for {k} bars and position == 0", "buy 0.{q} market tp {tp}%"),
 )
 
 
+def _numbers(f: int, r: int) -> dict[str, object]:
+    i = f * RULES_PER_FILE + r
+    return {
+        "n": 5 + i % 45, "m": 50 + i % 150, "k": 1 + i % 9, "lo": 20 + i % 17, "hi": 60 + i % 31,
+        "q": 100 + i, "tp": f"{1 + i % 7}.{i % 10}", "sl": f"0.{1 + i % 9}{i % 7}", "usd": 50 + i,
+        "d": f"{i % 5}.{1 + i % 9}", "pct": 1 + i % 99, "mm": f"{i % 60:02d}",
+    }
+
+
 def write_corpus(folder: Path) -> list[Path]:
-    """Ten files of one hundred distinct rules each."""
+    """Ten files of one hundred rules each; no when- or then-text occurs twice in a file."""
     paths = []
     for f in range(FILES):
         lines = ["symbol: BTCUSDT", "timeframe: 1m", "risk:", "  max_position: 0.5", "rules:"]
         for r in range(RULES_PER_FILE):
-            template = _TEMPLATES[(f + r) % len(_TEMPLATES)]
-            text = template.format(n=5 + (r % 30), m=40 + (r % 50), lo=20 + (r % 10), hi=70 + (r % 10))
+            when, then = _TEMPLATES[(f + r) % len(_TEMPLATES)]
+            values = _numbers(f, r)
             lines.append(f"  - name: rule {f}-{r}")
-            lines.append(f"    when: '{text.split(' then ')[0][5:]}'")
-            lines.append(f"    then: '{text.split(' then ')[1]}'")
+            lines.append(f"    when: '{when.format(**values)}'")
+            lines.append(f"    then: '{then.format(**values)}'")
             lines.append("    cooldown: 5m")
         path = folder / f"rules_{f:02d}.yaml"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")

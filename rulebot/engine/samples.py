@@ -161,7 +161,12 @@ def _order(o: A.Order, symbol: str, stand: Stand, rule: str, seq: int) -> tuple[
     targets: dict[str, PriceTarget] = {}
     for kind in ("tp", "sl"):
         value = options.get(kind)
-        if value is not None:
+        if isinstance(value, A.Ticks) and price is not None:
+            # as the engine reads it: a distance from the limit price, in the direction of the trade
+            distance = float(value.count) * stand.tick
+            above = (kind == "tp") == (o.side == "buy")
+            targets[kind] = PriceTarget.price(price + distance if above else price - distance)
+        elif value is not None:
             targets[kind], ok = _target(value, stand)
             exact = exact and ok
     trail = None

@@ -76,7 +76,15 @@ def _order(o: A.Order, ec: ExprChecker) -> None:
                           hint="keep one of post only, ioc and fok")
             elif opt.kind == "post_only" and o.order_type != "limit":
                 rep.error("E212", opt.span, "'post only' needs a limit order", hint="add 'limit PRICE'")
+            elif opt.kind == "fok" and o.order_type != "limit":
+                # Bybit runs every market order as IOC: all-or-nothing needs a limit price
+                rep.error("E212", opt.span, "'fok' needs a limit order",
+                          hint="add 'limit PRICE'; a market order fills what it can at once, like 'ioc'")
         elif opt.kind in ("tp", "sl"):
+            if isinstance(opt.value, A.Ticks) and o.order_type != "limit":
+                # ticks are measured from the order price, which a market order does not have
+                rep.error("E212", opt.value.span, f"a {word} in ticks needs a limit order",
+                          hint=f"write the {word} in percent (measured from the fill price) or add 'limit PRICE'")
             if opt.value is not None:
                 _tp_sl(opt.kind, opt.value, ec, o.side, limit)
         elif opt.kind == "trail":

@@ -7,6 +7,7 @@ or as ``tf=``; every value is a number as written. Errors: E206, E208, E302, E11
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -140,7 +141,17 @@ def _plain(call: A.Call, params: Sequence[Param], less_than: Sequence[tuple[str,
     for small, big in less_than:
         if small in values and big in values and not values[small] < values[big]:
             return None
-    return Bound(tuple(values.items()), timeframe, True)
+    bound = _new_object(Bound)  # Bound(tuple(values.items()), timeframe, True), as in checked_values
+    _set_values(bound, tuple(values.items()))
+    _set_timeframe(bound, timeframe)
+    _set_ok(bound, True)
+    return bound
+
+
+_new_object = object.__new__
+_set_values = Bound.values.__set__  # type: ignore[attr-defined]
+_set_timeframe = Bound.timeframe.__set__  # type: ignore[attr-defined]
+_set_ok = Bound.ok.__set__  # type: ignore[attr-defined]
 
 
 def _read_value(node: A.Expr, p: Param, name: str, rep: Reporter) -> int | float | None:
@@ -153,6 +164,13 @@ def _read_value(node: A.Expr, p: Param, name: str, rep: Reporter) -> int | float
     if value is None:
         rep.error("E302", node.span, f"argument '{p.name}' of '{name}' must be {what}, found {rep.quoted(node)}",
                   label=f"not {what}")
+        return None
+    if p.integer and math.isfinite(value) and not float(value).is_integer():
+        # a period counts bars: 14.5 is not out of range, it is not a count
+        near = [f"{n:g}" for n in (math.floor(value), math.ceil(value)) if p.admits(n)]
+        rep.error("E302", node.span, f"the period '{p.name}' of '{name}' must be a whole number of bars, "
+                  f"found {rep.text(node)}", hint=f"write {' or '.join(near)}" if near else "",
+                  label="not a whole number")
         return None
     if value != value or not p.admits(value):
         rep.error("E302", node.span, f"argument '{p.name}' of '{name}' must be {p.range_text}, "

@@ -99,8 +99,6 @@ def _maker(cls: type[_Node]) -> Callable[..., _Node]:
 new_span: Callable[[int, int], ast.Span] = _maker(ast.Span)
 """``ast.Span(start, end)``, made fast (one per node)."""
 _new_number = _maker(ast.Number)
-_new_name = _maker(ast.Name)
-_new_percent = _maker(ast.Percent)
 _new_compare = _maker(ast.Compare)
 _new_call = _maker(ast.Call)
 _new_and = _maker(ast.And)
@@ -135,24 +133,36 @@ def _timeframe_alias(arg: Any) -> Any:
 _MARKET = _OrderType("market", None)
 
 
-def number_of(text: str, span: ast.Span) -> ast.Number:
-    """The node of a NUMBER token's text."""
-    return _new_number(text, span)
+number_of: Callable[[str, ast.Span], ast.Number] = _new_number
+"""The node of a NUMBER token's text (the maker itself: one call less per number)."""
+
+# The leaves below set their node's slots themselves, for the same reason.
+_set_percent_text, _set_percent_span = ast.Percent.text.__set__, ast.Percent.span.__set__  # type: ignore[attr-defined]
+_set_name_name, _set_name_span = ast.Name.name.__set__, ast.Name.span.__set__  # type: ignore[attr-defined]
 
 
 def percent_of(text: str, span: ast.Span) -> ast.Percent:
     """The node of a PERCENT token's text (``2.5%``)."""
-    return _new_percent(text[:-1], span)
+    node = _new_object(ast.Percent)
+    _set_percent_text(node, text[:-1])
+    _set_percent_span(node, span)
+    return node
 
 
 def name_of(text: str, span: ast.Span) -> ast.Name:
     """The node of a NAME token's text."""
-    return _new_name(text.lower(), span)
+    node = _new_object(ast.Name)
+    _set_name_name(node, text.lower())
+    _set_name_span(node, span)
+    return node
 
 
 LEAVES: dict[str, Callable[[str, ast.Span], Any]] = {"number": number_of, "percent": percent_of, "name": name_of}
 """The callbacks whose node is made from their one token's text alone: a reader that has the text
 may call these instead, with no token object (most of a rule's nodes are such leaves)."""
+
+PASSED_ON = frozenset({"condition"})
+"""The callbacks that give their one child back as it is: a reader may skip the call."""
 
 
 class AstBuilder:

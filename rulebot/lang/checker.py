@@ -96,6 +96,7 @@ class RuleInput:
     actions_source: Source | None = None
     cooldown_s: int | None = None
     scheduled: bool = False
+    enabled: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +206,7 @@ def _check_rule(rule: RuleInput, ctx: CheckContext, repeats: _Repeats) -> Checke
         if len(sink) == reported:
             repeats.actions[acts_key] = _Found(tuple(acts.reads), acts.history, tuple(acts.offsets))
 
-    reads = tuple(dict.fromkeys(cond.reads))
+    reads = _each_once(cond.reads)
     timeframes = set(cond.for_bar_timeframes)
     reads_bars = False
     for r in reads:
@@ -221,23 +222,27 @@ def _check_rule(rule: RuleInput, ctx: CheckContext, repeats: _Repeats) -> Checke
     if isinstance(cond, _Found):
         facts = cond.facts
     elif rule.condition is not None and condition_ok:
-        facts = never_true(rule.condition, Analyzer(cond.values, hedge), cond_rep)
-        if not sink:
+        # a disabled rule never runs: that its condition can never be true is no news (W104)
+        never_rep = cond_rep if rule.enabled else Reporter(cond_rep.source, [])
+        facts = never_true(rule.condition, Analyzer(cond.values, hedge), never_rep)
+        if not sink and rule.enabled:
             repeats.conditions[cond_key] = _Found(
                 tuple(cond.reads), cond.history, tuple(cond.offsets), tuple(cond.for_bar_timeframes), facts)
     if rule.condition is not None and condition_ok:
         if not hedge:
             # in hedge mode position == 0 may be two equal sides, which close does close
             close_when_flat(rule.actions, facts, act_rep)
-    unguarded(rule.actions, [r.name for r in reads], rule.cooldown_s, rule.scheduled,
-              rule.condition is not None, act_rep)
+    if condition_ok:
+        # an unknown name in the condition may be the guard, misspelt: its error says enough
+        unguarded(rule.actions, [r.name for r in reads], rule.cooldown_s, rule.scheduled,
+                  rule.condition is not None, act_rep)
     stops_beyond_liquidation(rule.actions, ctx.leverage, ctx.category is Category.SPOT, act_rep)
 
     return CheckedRule(
         rule=rule,
         diagnostics=tuple(sink),
         reads=reads,
-        action_reads=tuple(dict.fromkeys(acts.reads)),
+        action_reads=_each_once(acts.reads),
         is_bar_rule=reads_bars and not rule.scheduled,
         timeframes=_by_length(timeframes),
         warmup_bars=tuple(Warmup(tf, history[tf]) for tf in _by_length(history)),
@@ -245,6 +250,14 @@ def _check_rule(rule: RuleInput, ctx: CheckContext, repeats: _Repeats) -> Checke
         offsets=tuple(cond.offsets) + tuple(acts.offsets),
         facts=facts,
     )
+
+
+def _each_once(reads: Sequence[Read]) -> tuple[Read, ...]:
+    """``reads`` without repeats, in order. A Read hashes in Python, its name in C: reads of
+    different names differ, and most rules read each thing once."""
+    if len(reads) < 2 or len({r.name for r in reads}) == len(reads):
+        return tuple(reads)
+    return tuple(dict.fromkeys(reads))
 
 
 _BAR_SOURCES = frozenset({ReadSource.CANDLE, ReadSource.INDICATOR})
@@ -259,13 +272,13 @@ def _by_length(timeframes: Iterable[str]) -> tuple[str, ...]:
 
 def check_rules(rules: Sequence[RuleInput], ctx: CheckContext) -> tuple[list[CheckedRule], list[Diagnostic]]:
     """Check a file's rules; the second list holds the warnings about several rules or the file:
-    W103 (two rules that can be true together and trade opposite ways) and W102 (orders without
-    ``risk: max_position``)."""
+    W103 (two enabled rules that can be true together and trade opposite ways) and W102 (orders
+    without ``risk: max_position``)."""
     repeats = _Repeats()
     checked = [_check_rule(r, ctx, repeats) for r in rules]
     extra: list[Diagnostic] = []
-    usable = [(c, sides(c.rule.actions)) for c in checked
-              if not c.has_errors and (c.facts != () or c.rule.condition is None)]
+    usable = [(c, sides(c.rule.actions)) for c in checked if c.rule.enabled
+              and not c.has_errors and (c.facts != () or c.rule.condition is None)]
     if not _both_sides(s for _, s in usable):
         usable = []  # W103 needs a buy and a sell among the rules: no pair to compare
     for j, (later, later_sides) in enumerate(usable):

@@ -33,7 +33,8 @@ _TABLE = (
     # file and YAML
     Code("E101", "unreadable-file", "the file cannot be read as UTF-8 text (binary, wrong encoding, too large)"),
     Code("E102", "empty-file", "the file holds no settings and no rules"),
-    Code("E103", "yaml-syntax", "the file is not valid YAML"),
+    Code("E103", "yaml-syntax", "the file is not valid YAML, or a line is indented so that YAML reads it "
+                                "as more of the line above"),
     Code("E104", "not-a-mapping", "the file (or a rule, or a section) is not a mapping of keys to values"),
     Code("E105", "unknown-key", "a key that rulebot does not know"),
     Code("E106", "missing-key", "a required key is missing (symbol, then, or when in a streamed rule)"),

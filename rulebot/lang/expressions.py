@@ -45,6 +45,8 @@ from rulebot.lang.vocabulary import (
 # Enum members read through their class cost an attribute look-up on the enum type each time.
 _ERROR_KIND = Kind.ERROR
 _CONDITION_KIND = Kind.CONDITION
+_NUMBER_KIND = Kind.NUMBER
+_PERCENT = A.Percent
 _OP_WORDS = {"+": "'+'", "-": "'-'", "*": "'*'", "/": "'/'"}
 
 
@@ -96,7 +98,7 @@ class ExprChecker:
     # --- nodes -------------------------------------------------------------------------------
 
     def _number(self, e: A.Number, extra: int, needs: str) -> Value:
-        return make_value(Kind.NUMBER, bare=True, const=float(e.text))  # e.value, without the property
+        return make_value(_NUMBER_KIND, True, float(e.text))  # e.value, without the property
 
     def _percent(self, e: A.Percent, extra: int, needs: str) -> Value:
         return make_value(Kind.PERCENT, const=e.fraction)
@@ -154,7 +156,7 @@ class ExprChecker:
                 self._read(read, 1 + extra)
                 return value
             read, value = field_reading(field, None)
-            self._read(read, 0)
+            self.reads.append(read)  # self._read(read, 0): a live field needs no history
             return value
         if e.name in WORDS:
             return make_value(Kind.WORD, key=f"word:{e.name}")
@@ -193,7 +195,7 @@ class ExprChecker:
             return make_value(indicator.kind)
         tf = bound.timeframe or self.timeframe
         args = dict(bound.values)
-        self._read(indicator_read(e.name, tf, bound.values), indicator.warmup_bars(args) + extra)
+        self._read(indicator_read(e.name, tf, bound.values), indicator.warmup(args) + extra)  # warmup_bars(args)
         shown = ", ".join([f"{k}={v:g}" for k, v in bound.values])
         return make_value(indicator.kind, key=f"{e.name}({shown})@{tf}", scale=indicator.scale)
 
@@ -268,8 +270,8 @@ class ExprChecker:
         return CONDITION
 
     def _check_comparable(self, e: A.Expr, ln: A.Expr, lv: Value, rn: A.Expr, rv: Value, op: str) -> bool:
-        if comparable_kinds(lv.kind, lv.bare, rv.kind, rv.bare, op) \
-                and not self._oscillator_vs_percent(ln, lv, rn, rv):
+        if comparable_kinds(lv.kind, lv.bare, rv.kind, rv.bare, op) and not (
+                (rn.__class__ is _PERCENT or ln.__class__ is _PERCENT) and self._oscillator_vs_percent(ln, lv, rn, rv)):
             return True
         if lv.kind is rv.kind is Kind.WORD:
             self.rep.error("E301", e.span, f"'{op}' does not apply to words such as {self.rep.quoted(rn)}",

@@ -341,9 +341,9 @@ class Analyzer:
         elif scale is None:
             full = interval  # what the meet with the whole line gives
         else:
-            full = _scale_interval(scale).meet(interval)
+            full = (_SCALE_INTERVALS.get((scale.lo, scale.hi)) or _scale_interval(scale)).meet(interval)
         bound = _bound(display, full, words, integer, (node,), scale, interval)
-        if bound.is_empty:
+        if (words is not None and not words) or (full is not None and full.is_empty(integer)):  # bound.is_empty
             self.conflicts.append(bound.conflict)
             return ()
         bounds = {subject.key: bound}
@@ -360,17 +360,23 @@ class Analyzer:
         return v if v is not None and v.kind is not _ERROR else None
 
     def _compare(self, e: A.Compare, op: str) -> tuple[Conjunction, ...] | None:
-        left, right = self._value(e.left), self._value(e.right)
-        if left is None or right is None:
+        values = self.values  # ``_value`` and ``_bound_by_constant`` written out (the most frequent atom)
+        left, right = values.get(id(e.left)), values.get(id(e.right))
+        if left is None or right is None or left.kind is _ERROR or right.kind is _ERROR:
             return None
         if left.kind is _WORD or right.kind is _WORD:
             return self._word_compare(e, left, right, op)
-        if left.key and right.key and left.key == right.key:
+        left_key, right_key = left.key, right.key
+        if left_key and right_key and left_key == right_key:
             if op in ("<", ">", "!="):
                 self.conflicts.append(Conflict(e.left, (e,), ""))
                 return ()
             return None
-        return self._bound_by_constant(e, e.left, left, e.right, right, op)
+        if left_key and right_key is None and right.const is not None:
+            return self._atom(e, left, e.left, Interval.of(op, right.const))
+        if right_key and left_key is None and left.const is not None:
+            return self._atom(e, right, e.right, Interval.of(_FLIP[op], left.const))
+        return None
 
     def _word_compare(self, e: A.Compare, left: Value, right: Value, op: str) -> tuple[Conjunction, ...] | None:
         if left.key == "weekday" and right.key and right.key.startswith("word:"):

@@ -6,7 +6,7 @@ files and folders and collects what `rulebot lint` prints.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,7 +99,7 @@ def _analyze(loaded: LoadResult) -> FileAnalysis:
         parsed_ok: list[bool] = []
         texts: dict[tuple[str, Start], ParseResult] = {}
         for rule in rule_file.rules:
-            skip = {u.field for u in rule.param_uses if not u.declared}
+            skip = {u.field for u in rule.param_uses if not u.declared} if rule.param_uses else _NOTHING
             condition, actions, ok = _parse_rule(rule, rule_file.file, skip, diagnostics, texts)
             parsed_ok.append(ok)
             inputs.append(RuleInput(
@@ -111,6 +111,7 @@ def _analyze(loaded: LoadResult) -> FileAnalysis:
                 actions_source=rule.line or rule.then,
                 cooldown_s=rule.cooldown,
                 scheduled=rule.scheduled,
+                enabled=rule.enabled,
             ))
         checkable = [i for i, ok in zip(inputs, parsed_ok) if ok]
         checked, extra = check_rules(checkable, context_for(rule_file))
@@ -138,7 +139,10 @@ def _parse_once(source: Source, start: Start, texts: dict[tuple[str, Start], Par
     return result
 
 
-def _parse_rule(rule: fm.Rule, file: str, skip: set[str], sink: list[Diagnostic],
+_NOTHING: frozenset[str] = frozenset()
+
+
+def _parse_rule(rule: fm.Rule, file: str, skip: Set[str], sink: list[Diagnostic],
                 texts: dict[tuple[str, Start], ParseResult]) -> tuple[A.Expr | None, tuple[A.Action, ...], bool]:
     """Parse a rule's texts; texts holding an undeclared ${param} are not parsed (E112 says why)."""
     if rule.line is not None:

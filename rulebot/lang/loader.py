@@ -26,6 +26,7 @@ from rulebot.lang.diagnostics import Diagnostic, Severity, at_location
 from rulebot.lang.ruleitems import RuleBuilder
 from rulebot.lang.scalarmap import LineIndex
 from rulebot.lang.source import Location
+from rulebot.lang.yaml_slips import yaml_problem_near_rule
 from rulebot.lang.yamlnodes import TEXT_KEYS, Locator, describe, node_span, scalar_value
 
 # A 2,000-rule file is 250 kB; past 1 MB (8,000 rules) a load takes seconds, which no real file needs.
@@ -49,14 +50,20 @@ class _YamlLoader(_SAFE_LOADER):  # type: ignore[misc, valid-type]
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._plain_tags: dict[str, str] = {}
+        if not self.yaml_path_resolvers:
+            # called for every node, both return at once: builtins taking the same arguments cost less
+            self.descend_resolver = slice  # type: ignore[method-assign, assignment]  # (parent, index) -> a slice
+            self.ascend_resolver = tuple  # type: ignore[method-assign, assignment]  # () -> ()
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
-        if kind is yaml.ScalarNode and implicit[0] and not self.yaml_path_resolvers:
-            tag = self._plain_tags.get(value)
-            if tag is None:
-                tag = self._plain_tags[value] = super().resolve(kind, value, implicit)
-            return tag
-        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+        if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+        if not implicit[0]:
+            return self.DEFAULT_SCALAR_TAG  # type: ignore[no-any-return]  # quoted: no implicit type applies
+        tag = self._plain_tags.get(value)
+        if tag is None:
+            tag = self._plain_tags[value] = super().resolve(kind, value, implicit)
+        return tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +288,10 @@ class _Loader:
                     break
             if error.context and "quoted" in error.context:
                 hint = f"close the quote opened on line {context_line}"
+            lines = self.text.split("\n")
+            slip = None if "tab" in problem else yaml_problem_near_rule(lines, location.line, context_line)
+            if slip is not None:
+                location, message, hint = Location(slip.line, slip.column), slip.message, slip.hint
             self.report("E103", fm.Span(location, Location(location.line, location.column + 1)), message, hint)
         except yaml.YAMLError as error:
             self.report("E103", fm.Span(Location(1, 1), Location(1, 2)), f"invalid YAML: {error}")

@@ -29,6 +29,7 @@ from rulebot.lang.diagnostics import Diagnostic, Severity, in_source
 from rulebot.lang.reader import MAX_NESTING, Stop, Tables, read, tables, too_deep
 from rulebot.lang.source import Source
 from rulebot.lang.syntax_errors import SyntaxReport, describe
+from rulebot.lang.yaml_slips import indented_item
 
 __all__ = [
     "MAX_LENGTH",
@@ -131,7 +132,8 @@ def parse(source: Source, start: Start) -> ParseResult:
     """Parse ``source.text`` as a one-line rule, a condition or a list of actions.
 
     Never raises on any text: a problem comes back as exactly one diagnostic (E201 syntax,
-    E204 unknown action, E205 nested too deeply) placed in the file through ``source``.
+    E204 unknown action, E205 nested too deeply, E301 a value after ``is``, E103 a line YAML
+    joined to the rule) placed in the file through ``source``.
     """
     text = source.text
     if len(text) > MAX_LENGTH:
@@ -142,7 +144,7 @@ def parse(source: Source, start: Start) -> ParseResult:
         if stop.span is not None:
             return ParseResult(None, (in_source(stop.code, Severity.ERROR, source, stop.span.start,
                                                 stop.span.end, stop.message, stop.hint),))
-    err: SyntaxReport = describe(lark_parser(), text, start)
+    err: SyntaxReport = indented_item(describe(lark_parser(), text, start), text, source.location)
     return ParseResult(None, (in_source(err.code, Severity.ERROR, source, err.start, err.end,
                                         err.message, err.hint),))
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Callable, NamedTuple
 
 from lark import Lark
@@ -25,7 +26,8 @@ from lark.lexer import PatternStr
 from lark.parsers.lalr_analysis import Shift
 
 from rulebot.lang import ast
-from rulebot.lang.ast_builder import LEAVES, AstBuilder, SyntaxProblem, new_span
+from rulebot.lang.ast_builder import LEAVES, PASSED_ON, AstBuilder, SyntaxProblem, new_span
+from rulebot.lang.lexpattern import END_GROUP, NOT_A_TOKEN, TokenPattern, token_pattern
 
 __all__ = ["MAX_NESTING", "MAX_PLANS", "Stop", "Tables", "read", "tables", "too_deep"]
 
@@ -33,16 +35,21 @@ MAX_NESTING = 100
 """Deepest nesting of parentheses, and of expressions, that a rule may have (E205)."""
 
 
-class _Tok:
+class _Tok(NamedTuple):
     """A token of the fast lexer, shaped like lark's ``Token`` for ``AstBuilder``."""
 
-    __slots__ = ("type", "value", "start_pos", "end_pos")
+    type: str
+    value: str
+    start_pos: int
+    end_pos: int
 
-    def __init__(self, type_: str, value: str, start_pos: int, end_pos: int) -> None:
-        self.type = type_
-        self.value = value
-        self.start_pos = start_pos
-        self.end_pos = end_pos
+
+# A tuple's own constructor and a span's slots set directly skip a Python frame per node.
+_new_tok = tuple.__new__
+_new_object = object.__new__
+_Span = ast.Span
+_set_span_start = ast.Span.start.__set__  # type: ignore[attr-defined]
+_set_span_end = ast.Span.end.__set__  # type: ignore[attr-defined]
 
 
 class _Splice(list[Any]):
@@ -118,9 +125,9 @@ class Tables:
     gotos: dict[Any, dict[str, Any]]  # state -> rule name -> state after reducing to it
     start_states: dict[str, Any]
     end_states: dict[str, Any]
-    # blanks, then one token: a terminal, the end of the text (``_END_GROUP``) or, where no
-    # terminal matches, one character (``_NOT_A_TOKEN``)
-    token_re: re.Pattern[str]
+    # one token and the blanks after it: a terminal, the end of the text (``END_GROUP``) or,
+    # where no terminal matches, one character (``NOT_A_TOKEN``); see ``lexpattern.py``
+    lexer: TokenPattern
     keywords: dict[str, str]  # keyword -> its terminal, for words the lexer reads as NAME
     reserved: frozenset[str]  # keyword terminals that are keywords in every parser state
     kept: frozenset[str]  # token types some rule keeps as a child; the others are never read
@@ -128,10 +135,6 @@ class Tables:
     units: dict[tuple[Any, Any, str], Any]
     # (start symbol, shape of a text that parsed) -> how to build its AST (see ``read``)
     plans: dict[tuple[str, tuple[str, ...]], "_Plan"]
-
-
-_END_GROUP = "_END_OF_TEXT"
-_NOT_A_TOKEN = "_NOT_A_TOKEN"
 
 
 def _pattern_sort_key(t: Any) -> tuple[int, int, int, str]:
@@ -174,17 +177,15 @@ def tables(lark: Lark) -> Tables:
         elif isinstance(t.pattern, PatternStr) and name_re.fullmatch(t.pattern.value):
             keywords[t.pattern.value.lower()] = t.name
         else:
-            patterns.append(f"(?P<{t.name}>{t.pattern.to_regexp()})")
-    # Blanks are skipped inside the match rather than read as tokens: no token starts with one,
-    # so trying them first picks the same token as lark's order would.
-    skip = f"(?:{'|'.join(blanks)})*+" if blanks else ""
+            patterns.append((t.name, t.pattern.to_regexp()))
     return Tables(
         actions=actions,
         gotos=gotos,
         start_states=dict(conf.parse_table.start_states),
         end_states=dict(conf.parse_table.end_states),
-        token_re=re.compile(f"{skip}(?:{'|'.join(patterns)}|(?P<{_END_GROUP}>\\Z)|(?P<{_NOT_A_TOKEN}>(?s:.)))",
-                            re.ASCII),
+        # Blanks are skipped after each token rather than read as tokens: no token starts with
+        # one, so the token each match finds is the one lark's order picks.
+        lexer=token_pattern(patterns, blanks),
         keywords=keywords,
         reserved=frozenset(lark.options.postlex.always_accept) - {"NAME"},
         kept=frozenset(kept),
@@ -213,8 +214,8 @@ def too_deep(start: int, end: int, what: str) -> Stop:
 class _Tokens(NamedTuple):
     """A text's tokens. ``kinds`` ends with ``$END``, or with "" where a character is not a token."""
 
+    text: str
     kinds: list[str]  # each token's terminal (a word is NAME, whether or not it is a keyword)
-    values: list[str]
     spans: list[tuple[int, int]]
     # each token's terminal, or for a word that is a keyword, that keyword: what decides how the
     # text parses (see ``read``); None when a character is not a token
@@ -229,35 +230,23 @@ _MAX_SHAPE = 256
 
 
 def _lex(t: Tables, text: str) -> _Tokens:
-    """The tokens of ``text``, and its shape. Blanks are skipped inside each match, and the end of
-    the text, or a character no terminal matches, is a match of its own."""
-    match, keyword = t.token_re.match, t.keywords.get
-    kinds: list[str] = []
-    values: list[str] = []
-    spans: list[tuple[int, int]] = []
-    shape: list[str] = []
-    pos = 0
-    while True:
-        m = match(text, pos)
-        kind = m.lastgroup or ""
-        span = m.span(kind)
-        pos = span[1]
-        if kind == _NOT_A_TOKEN:
-            kinds.append("")
-            values.append("")
-            spans.append(span)
-            return _Tokens(kinds, values, spans, None)
-        value = m.group(kind)
-        if kind == _END_GROUP:
-            kinds.append("$END")
-            values.append(value)
-            spans.append(span)
-            shape.append(kind)
-            return _Tokens(kinds, values, spans, tuple(shape))
-        kinds.append(kind)
-        values.append(value)
-        spans.append(span)
-        shape.append(keyword(value.lower(), kind) if kind == "NAME" else kind)
+    """The tokens of ``text``, and its shape. Each match is a token and the blanks after it, the
+    end of the text or a character no terminal matches; as every position matches something,
+    ``finditer`` yields them back to back from the first character that is not a blank."""
+    matches = list(t.lexer.tokens.finditer(text, t.lexer.blanks.match(text).end()))
+    kinds = [m.lastgroup or "" for m in matches]
+    spans = [(m.start(), m.start(kind)) for m, kind in zip(matches, kinds)]
+    if NOT_A_TOKEN in kinds:  # lexing stops at the first character that is not a token
+        cut = kinds.index(NOT_A_TOKEN)
+        return _Tokens(text, kinds[:cut] + [""], spans[:cut + 1], None)
+    if "NAME" in kinds:
+        keyword = t.keywords.get
+        shape = tuple([keyword(text[start:end].lower(), kind) if kind == "NAME" else kind
+                       for kind, (start, end) in zip(kinds, spans)])
+    else:
+        shape = tuple(kinds)
+    kinds[-1] = "$END"
+    return _Tokens(text, kinds, spans, shape)
 
 
 def read(t: Tables, text: str, start: str) -> Any:
@@ -322,7 +311,9 @@ def _parse_tokens(t: Tables, tokens: _Tokens, start: str, steps: list[Any]) -> A
     ends: list[int] = []
     depths: list[int] = []
     parens = 0
-    for kind, value, (tok_start, tok_end) in zip(tokens.kinds, tokens.values, tokens.spans):
+    text = tokens.text
+    for kind, (tok_start, tok_end) in zip(tokens.kinds, tokens.spans):
+        value = text[tok_start:tok_end]
         if kind == "NAME":
             # a word is a keyword where the parser expects that keyword, or everywhere if reserved
             keyword = keywords.get(value.lower())
@@ -344,7 +335,7 @@ def _parse_tokens(t: Tables, tokens: _Tokens, start: str, steps: list[Any]) -> A
                 state = arg
                 if kind in kept:
                     steps.append(kind)
-                    values.append(_Tok(kind, value, tok_start, tok_end))
+                    values.append(_new_tok(_Tok, (kind, value, tok_start, tok_end)))
                 else:
                     steps.append("")
                     values.append(None)
@@ -409,8 +400,10 @@ class _Plan:
     slots: int
     tokens: tuple[tuple[int, str, int], ...]  # (slot, token type, index of the token)
     leaves: tuple[tuple[int, Callable[[str, ast.Span], Any], int], ...]  # (slot, maker, index of the token)
-    # (slot, callback, index of its first token, of its last token, slots of its children)
-    nodes: tuple[tuple[int, Callable[[ast.Span, list[Any]], Any], int, int, tuple[int, ...]], ...]
+    # (slot, callback, index of its first token, of its last token, its children, how many): the
+    # children (the slot of the only one, or an ``itemgetter`` of several) go to the callback as
+    # a tuple, which it reads as it reads a list
+    nodes: tuple[tuple[int, Callable[[ast.Span, Any], Any], int, int, Any, int], ...]
     result: int
 
 
@@ -420,7 +413,7 @@ def _plan(steps: list[Any]) -> _Plan:
     stack: list[tuple[Any, int, int]] = []
     tokens: list[tuple[int, str, int]] = []
     leaves: list[tuple[int, Callable[[str, ast.Span], Any], int]] = []
-    nodes: list[tuple[int, Callable[[ast.Span, list[Any]], Any], int, int, tuple[int, ...]]] = []
+    nodes: list[tuple[int, Callable[[ast.Span, Any], Any], int, int, Any, int]] = []
     slots = 1
     shifted = 0
     for step in steps:
@@ -457,9 +450,12 @@ def _plan(steps: list[Any]) -> _Plan:
             leaves.append((slots, r.leaf, first))
             stack.append((slots, first, last))
             slots += 1
+        elif r.callback is not None and r.callback.__name__ in PASSED_ON:
+            stack.append((children[0], first, last))  # the callback gives its one child back
         else:
             assert r.callback is not None
-            nodes.append((slots, r.callback, first, last, tuple(children)))
+            take = itemgetter(*children) if len(children) > 1 else children[0] if children else None
+            nodes.append((slots, r.callback, first, last, take, len(children)))
             stack.append((slots, first, last))
             slots += 1
     ((result, _, _),) = stack
@@ -468,16 +464,24 @@ def _plan(steps: list[Any]) -> _Plan:
 
 def _build(plan: _Plan, tokens: _Tokens) -> Any:
     """The AST of ``tokens`` (of the shape ``plan`` was made for)."""
-    values, spans = tokens.values, tokens.spans
+    text, spans = tokens.text, tokens.spans
+    new_object, span_class, set_start, set_end = _new_object, _Span, _set_span_start, _set_span_end
     slots: list[Any] = [None] * plan.slots
     for slot, kind, index in plan.tokens:
         tok_start, tok_end = spans[index]
-        slots[slot] = _Tok(kind, values[index], tok_start, tok_end)
+        slots[slot] = _new_tok(_Tok, (kind, text[tok_start:tok_end], tok_start, tok_end))
     for slot, leaf, index in plan.leaves:
-        slots[slot] = leaf(values[index], new_span(*spans[index]))
+        tok_start, tok_end = spans[index]
+        span = new_object(span_class)
+        set_start(span, tok_start)
+        set_end(span, tok_end)
+        slots[slot] = leaf(text[tok_start:tok_end], span)
     try:
-        for slot, callback, first, last, children in plan.nodes:
-            slots[slot] = callback(new_span(spans[first][0], spans[last][1]), [slots[c] for c in children])
+        for slot, callback, first, last, take, count in plan.nodes:
+            span = new_object(span_class)
+            set_start(span, spans[first][0])
+            set_end(span, spans[last][1])
+            slots[slot] = callback(span, take(slots) if count > 1 else (slots[take],) if count else ())
     except SyntaxProblem as e:
         raise Stop(e.span, "E201", e.message, e.hint) from None
     return slots[plan.result]

@@ -26,6 +26,8 @@ _CUT_END = re.compile(
 _WORD_WHEN = re.compile(r"\bwhen\b", re.IGNORECASE)
 _WORD_THEN = re.compile(r"\bthen\b", re.IGNORECASE)
 _SCHEDULE_KEYS = ("cooldown", "every", "cron", "at")
+_RULE_KEYS = frozenset(fm.RULE_KEYS)  # a rule with only these keys was not read as a mapping by mistake (E109)
+_PARAM_EXAMPLES = {"cooldown": "5m", "every": "1h", "cron": "'0 * * * *'", "at": "'08:00'"}
 
 
 class Host(Protocol):
@@ -120,7 +122,7 @@ class RuleBuilder:
             host.report("E104", host.span(node), f"rule {index + 1} is empty",
                         "write 'when:' and 'then:' in it, or remove it")
             return None
-        if self._read_as_mapping(index, pairs):
+        if not _RULE_KEYS.issuperset(pairs) and self._read_as_mapping(index, pairs):
             return None
         data = {key: host.value(value, key in TEXT_KEYS, 3) if key in fm.RULE_KEYS else None
                 for key, (_, value) in pairs.items()}
@@ -132,7 +134,7 @@ class RuleBuilder:
             if key in pairs:
                 used = len(uses)
                 data[key] = self._substitute_value(data[key], pairs[key][1], key, uses)
-                if any(not use.declared for use in uses[used:]):
+                if len(uses) > used and any(not use.declared for use in uses[used:]):
                     del data[key]  # already reported as E112; reading the value would only repeat it
         when = data.get("when")
         hints = {"then": "the `then` part is inside `when`: put it on its own line as 'then: ...'"} \
@@ -230,7 +232,7 @@ class RuleBuilder:
             else:
                 value = match.group(0)
                 if name not in self.invalid_params:
-                    self._undeclared(template, match.start(), match.end(), name)
+                    self._undeclared(template, match.start(), match.end(), name, field)
             uses.append(fm.ParamUse(field, name, match.start(), match.end(), param is not None))
             pieces.append(value)
             runs.append((match.start(), match.start(), len(value)))
@@ -239,10 +241,12 @@ class RuleBuilder:
         runs.append((last, len(text) + 1, -1))
         return Source.deferred(template.file, "".join(pieces), partial(_substituted_positions, template, runs))
 
-    def _undeclared(self, source: Source, start: int, end: int, name: str) -> None:
+    def _undeclared(self, source: Source, start: int, end: int, name: str, field: str) -> None:
         if name.isidentifier():
             message = f"the parameter '{name}' is not declared"
-            hint = values.suggest(name, list(self.params)) or f"declare it under 'params:', e.g. params: {{{name}: 30}}"
+            example = _PARAM_EXAMPLES.get(field, "30")  # a value the key it stands in accepts
+            hint = values.suggest(name, list(self.params)) or \
+                f"declare it under 'params:', e.g. params: {{{name}: {example}}}"
         else:
             message = f"{values.shown(source.text[start:end])} is not a parameter reference"
             hint = "write ${name} with a declared parameter name"

@@ -4,22 +4,26 @@ Lark's interactive parser is driven up to the first token it cannot take; ``acce
 gives every token that could come next, and only those, which are said in words: ``expected a
 number, a field or an indicator after '<', found 'then'``. A hint follows where a common slip is
 recognisable (a missing ``then``, ``=`` for ``==``, a misspelled keyword, an unterminated string).
-A word where an action must start is E204 (unknown action) with a suggestion.
+A word where an action must start is E204 (unknown action) with a suggestion, and a value
+after ``is`` is E301 (``position is 30``: ``is`` takes a word). Slips in the YAML around a rule
+are told in ``yaml_slips.py``.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from copy import copy
 from dataclasses import dataclass
 from functools import cache
-from typing import Sequence
 
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
 from lark.parsers.lalr_interactive_parser import InteractiveParser
+
+from rulebot.lang.vocabulary import IS_WORDS
 
 __all__ = ["SyntaxReport", "describe", "ACTION_WORDS", "ACTION_SYNONYMS"]
 
@@ -274,6 +278,10 @@ def _unexpected(lark: Lark, text: str, start: str, pos: int, tok: Token | None,
                     "an action is one of 'buy', 'sell', 'close', 'cancel', 'set', 'notify', "
                     "'pause' or 'halt'")
             return SyntaxReport("E204", span[0], span[1], f"unknown action '{tok.value}'", hint)
+    if tok is not None and not word and tok.type != "$END":
+        report = _value_after_is(text, before, span[0])
+        if report is not None:
+            return report
 
     message = f"expected {_join(labels)}{after}, found {found}"
     if bad_char:
@@ -285,6 +293,35 @@ def _unexpected(lark: Lark, text: str, start: str, pos: int, tok: Token | None,
     if not hint and before and before[-1].type == "NAME":
         hint = _misspelled_before(lark, text, start, before[-1], terms)
     return SyntaxReport("E201", span[0], span[1], message, hint)
+
+
+_VALUE_AT = re.compile(r"-?\s*[^\s,()\[\]]+")
+
+
+def _value_after_is(text: str, before: list[Token], pos: int) -> SyntaxReport | None:
+    """``position is 30``: a value where ``is`` (or ``is not``) takes a word is a kind mismatch
+    (E301) rather than a syntax error, said with the words that subject allows."""
+    words = [t.value.lower() for t in before[-3:]]
+    if words[-1:] == ["is"]:
+        subject = before[-2] if len(before) > 1 else None
+    elif words[-2:] == ["is", "not"]:
+        subject = before[-3] if len(before) > 2 else None
+    else:
+        return None
+    name = subject.value.lower() if subject is not None and subject.type == "NAME" else ""
+    allowed = IS_WORDS.get(name)
+    match = _VALUE_AT.match(text, pos)
+    end = match.end() if match is not None else pos + 1
+    shown = text[pos:end]
+    if allowed is None:
+        message = f"'is' takes a word such as 'flat' or 'weekend', found '{shown}'"
+        return SyntaxReport("E301", pos, end, message)
+    choices = _join([f"'{w}'" for w in allowed])
+    message = f"'{name} is' takes only {choices}, found '{shown}'"
+    compare = "!=" if words[-1] == "not" else "=="
+    hint = f"to compare the size of the position, write 'position {compare} {shown}'" if name == "position" \
+        else f"write a day such as '{allowed[0]}'"
+    return SyntaxReport("E301", pos, end, message, hint)
 
 
 def _misspelled_before(lark: Lark, text: str, start: str, name: Token, terms: _Terminals) -> str:

@@ -267,7 +267,7 @@ def test_valid_kinds_pass(cond: str) -> None:
 
 @pytest.mark.parametrize("cond, message", [
     ("rsi(0) < 30", "argument 'n' of 'rsi' must be a whole number at least 1 and at most 5000, found 0"),
-    ("rsi(14.5) < 30", "argument 'n' of 'rsi' must be a whole number at least 1 and at most 5000, found 14.5"),
+    ("rsi(14.5) < 30", "the period 'n' of 'rsi' must be a whole number of bars, found 14.5"),
     ('rsi("a") < 30', "argument 'n' of 'rsi' must be a whole number, found '\"a\"'"),
     ("sma(6000) < close", "argument 'n' of 'sma' must be a whole number at least 1 and at most 5000, found 6000"),
     ("bb_upper(20, 0) < close", "argument 'k' of 'bb_upper' must be a number above 0 and at most 10, found 0"),

@@ -221,7 +221,7 @@ ACTIONS = HEAD + """\
     then: buy 100 usdt limit bid1 - 0.1% tp 2% sl ema(3) trail 5 ticks post only expire 5m tag "dip"
   - name: more orders
     when: position == 0
-    then: 'buy 10% equity, sell 0.5 btc ioc reduce only, buy 0.01 fok tp 70000 sl 60000 trail bid1 - ask1 + 1'
+    then: 'buy 10% equity, sell 0.5 btc ioc reduce only, buy 0.01 limit 65000 fok tp 70000 sl 60000 trail bid1 - ask1 + 1'
   - name: close
     when: position > 0
     then: 'close long 50% limit ask1 + 2 ticks, close market, cancel buys, pause, halt'

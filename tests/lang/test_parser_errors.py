@@ -127,8 +127,8 @@ def test_messages_follow_the_style() -> None:
 
 def test_only_tokens_valid_at_the_error_are_offered() -> None:
     # After 'is' only 'not' or a word may come: no operators, no numbers, no 'then'.
-    message = error("when position is 5 then halt").message
-    assert message == "expected 'not' or a word such as 'long' or 'flat' after 'is', found '5'"
+    message = error("when position is then halt").message
+    assert message == "expected 'not' or a word such as 'long' or 'flat' after 'is', found 'then'"
     # Inside a list of words, after a comma, only a word.
     message = error("when weekday in [mon, 5] then halt").message
     assert message == "expected a word such as 'mon' after ',', found '5'"
