@@ -19,7 +19,6 @@ from decimal import (
     DivisionByZero,
     InvalidOperation,
     Overflow,
-    localcontext,
 )
 
 from rulebot.actions.rejection import ActionRejected, RejectCode
@@ -27,7 +26,12 @@ from rulebot.model import Category, InstrumentRules, Side
 
 # Anything larger is a mistake, not an order; it also keeps every quantize within precision.
 MAX_MAGNITUDE = Decimal("1e15")
+# The arithmetic below calls these contexts' methods directly: the same results as inside
+# ``localcontext(_CTX)``, without entering a context manager on every order.
 _CTX = Context(prec=60, traps=[InvalidOperation, DivisionByZero, Overflow])
+_DOWN = Context(prec=60, rounding=ROUND_DOWN, traps=[InvalidOperation, DivisionByZero, Overflow])
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
 
 
 def to_decimal(x: float | int | str | Decimal, what: str) -> Decimal:
@@ -55,13 +59,12 @@ def positive_decimal(x: float | int | str | Decimal, what: str) -> Decimal:
 
 def show(d: Decimal, places: int | None = None) -> str:
     """A number for a message: plain notation, at most 10 significant digits, or ``places`` decimals cut down."""
-    with localcontext(_CTX):
-        if places is not None:
-            return format(d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN), "f")
-        if d == 0:
-            return "0"
-        rounded = d.quantize(Decimal(1).scaleb(d.adjusted() - 9)) if d.adjusted() > -50 else d
-        return format(rounded.normalize(), "f")
+    if places is not None:
+        return format(d.quantize(_ONE.scaleb(-places, _CTX), rounding=ROUND_DOWN, context=_CTX), "f")
+    if d == 0:
+        return "0"
+    rounded = d.quantize(_ONE.scaleb(d.adjusted() - 9, _CTX), context=_CTX) if d.adjusted() > -50 else d
+    return format(rounded.normalize(_CTX), "f")
 
 
 def to_step(value: Decimal, step: Decimal, rounding: str) -> Decimal:
@@ -69,24 +72,20 @@ def to_step(value: Decimal, step: Decimal, rounding: str) -> Decimal:
     if step <= 0:
         raise ValueError(f"step must be above 0, got {step}")
     try:
-        with localcontext(_CTX):
-            n = (value / step).to_integral_value(rounding=rounding)
-            return (n * step).quantize(step)
+        n = _CTX.divide(value, step).to_integral_value(rounding=rounding, context=_CTX)
+        return _CTX.multiply(n, step).quantize(step, context=_CTX)
     except InvalidOperation:
         raise ActionRejected(RejectCode.OUT_OF_RANGE, f"{show(value)} cannot be rounded to {step}") from None
 
 
 def divide_down(numerator: Decimal, denominator: Decimal) -> Decimal:
     """``numerator / denominator`` rounded toward zero at 60 digits, so a size never grows by division."""
-    with localcontext(_CTX) as ctx:
-        ctx.rounding = ROUND_DOWN
-        return numerator / denominator
+    return _DOWN.divide(numerator, denominator)
 
 
 def is_on_step(value: Decimal, step: Decimal) -> bool:
     """Whether ``value`` is an exact multiple of ``step``."""
-    with localcontext(_CTX):
-        return value % step == 0
+    return _CTX.remainder(value, step) == _ZERO
 
 
 def round_qty(rules: InstrumentRules, qty: Decimal) -> Decimal:
@@ -141,8 +140,7 @@ def qty_unit(rules: InstrumentRules) -> str:
 
 def order_value(rules: InstrumentRules, qty: Decimal, price: Decimal) -> Decimal:
     """The value of ``qty`` at ``price`` in the quote coin (an inverse contract is worth one USD)."""
-    with localcontext(_CTX):
-        return qty if rules.category is Category.INVERSE else qty * price
+    return qty if rules.category is Category.INVERSE else _CTX.multiply(qty, price)
 
 
 def check_size(

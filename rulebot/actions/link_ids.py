@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 PREFIX = "rb-"
 MAX_SEQ = 10**22 - 1  # keeps the id at most 34 characters: room for a close's "-L" / "-S"
 
 
+@lru_cache(maxsize=4096)  # a rule fires many times: hash its text once
 def rule_hash(rule_name: str, rule_text: str) -> str:
     """8 hex characters identifying a rule by its name and text (an edited rule gets new ids)."""
     data = f"{rule_name}\x00{rule_text}".encode("utf-8", "surrogatepass")

@@ -133,8 +133,8 @@ class PlaceOrderAction(BaseModel):
 
     def stops(self) -> bool:
         """Whether the order carries any take profit, stop loss or trailing stop."""
-        return any(v is not None for v in (self.take_profit, self.stop_loss, self.trailing_stop,
-                                           self.tp_pct, self.sl_pct, self.trail_pct))
+        return not (self.take_profit is None and self.stop_loss is None and self.trailing_stop is None
+                    and self.tp_pct is None and self.sl_pct is None and self.trail_pct is None)
 
     def to_request(self) -> PlaceOrder:
         """The exchange request."""

@@ -6,14 +6,11 @@ its own worker thread through a bounded queue, and a failed POST is logged and f
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import queue
 import threading
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -96,6 +93,11 @@ class WebhookNotifier:
                 self._post(url, body)
 
     def _post(self, url: str, body: bytes) -> None:
+        # imported by the worker: every engine (and every backtest) imports this module, few post
+        import http.client
+        import urllib.error
+        import urllib.request
+
         request = urllib.request.Request(
             url, data=body, method="POST", headers={"Content-Type": "application/json"}
         )

@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
 
-from rulebot.backtest.console import progress_bar, result_tables, sweep_table
+from rulebot.backtest.console import progress_bar, result_heading, result_tables, sweep_table
 from rulebot.backtest.data import MarketData, load_market_data, window
 from rulebot.backtest.errors import CannotRun
 from rulebot.backtest.options import (
@@ -58,6 +58,7 @@ class BacktestOptions:
     vary: tuple[str, ...] = ()
     oos: str | None = None
     workers: int | None = None
+    journal: Path | None = None
 
 
 def build_config(opts: BacktestOptions) -> BacktestConfig:
@@ -76,6 +77,8 @@ def build_config(opts: BacktestOptions) -> BacktestConfig:
         raise OptionError("--workers: at least 1")
     if opts.vary and (opts.report or opts.plot):
         raise OptionError("--report and --plot show one run: run the combination you chose without --vary")
+    if opts.vary and opts.journal:
+        raise OptionError("--journal keeps one run: run the combination you chose without --vary")
     return BacktestConfig(
         files=opts.files,
         data=parse_data(list(opts.data)),
@@ -86,6 +89,7 @@ def build_config(opts: BacktestOptions) -> BacktestConfig:
         fee_taker=parse_rate(opts.fee_taker, "--fee-taker"),
         slippage_ticks=opts.slippage,
         timeframe=opts.timeframe,
+        journal=opts.journal,
     )
 
 
@@ -95,6 +99,11 @@ def run_command(opts: BacktestOptions, out: Console, err: Console) -> None:
     for path, option in ((opts.report, "--report"), (opts.plot, "--plot")):
         if path is not None:
             _make_folder(path, option)
+    if opts.journal is not None:
+        if opts.journal.exists():
+            # A journal may be a live engine's record of its orders: never write over one.
+            raise CannotRun(f"--journal {opts.journal}: already exists; give a new file name")
+        _make_folder(opts.journal, "--journal")
     if opts.vary:
         _sweep(opts, config, out, err)
         return
@@ -114,9 +123,10 @@ def run_command(opts: BacktestOptions, out: Console, err: Console) -> None:
     if opts.json:
         _print_json(result.to_json_dict())
     else:
+        out.print(escape(result_heading(result)))
         for table in result_tables(result):
             _print_table(out, table)
-    for path, what in ((opts.report, "report"), (opts.plot, "plot")):
+    for path, what in ((opts.report, "report"), (opts.plot, "plot"), (opts.journal, "journal")):
         if path is not None:
             err.print(f"{what} written to {escape(str(path))}")
 

@@ -38,13 +38,15 @@ def progress_bar(console: Console, what: str, total: int | None) -> Iterator[Cal
         yield advance
 
 
+def result_heading(result: BacktestResult) -> str:
+    """One line above the tables: what was replayed (a table title would wrap to the table's width)."""
+    return (f"{', '.join(result.symbols)} {result.timeframe}: {result.bars:,} bars, "
+            f"{iso_utc(result.start_ms)} to {iso_utc(result.end_ms)}")
+
+
 def result_tables(result: BacktestResult) -> tuple[Table, Table]:
     """The summary table and the per-rule table of one run."""
-    summary = Table(
-        title=f"{', '.join(result.symbols)} {result.timeframe}: {result.bars:,} bars, "
-              f"{iso_utc(result.start_ms)} to {iso_utc(result.end_ms)}",
-        show_header=False, title_justify="left",
-    )
+    summary = Table(show_header=False)
     summary.add_column("statistic")
     summary.add_column("value", justify="right")
     for label, value in summary_rows(result, result.summary()):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -162,6 +161,9 @@ def _run_all(configs: Sequence[BacktestConfig], data: MarketData, workers: int,
             if done is not None:
                 done(1)
         return out
+    # imported here: multiprocessing is a cost every single backtest would pay for nothing
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=min(workers, len(configs)), initializer=_init_worker,
                              initargs=(data,)) as pool:
         futures = [pool.submit(_run_one, config) for config in configs]

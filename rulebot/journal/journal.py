@@ -3,8 +3,10 @@
 One writer (the engine thread) owns a ``Journal``. Live, every write is its own transaction,
 so an order intent is on disk (in the WAL) before the order is sent, and a killed process
 loses nothing it had written. A backtest opens the journal with ``batch=True`` (or
-``Journal.memory()``): writes collect in one transaction committed every ``batch_size`` writes
-and at ``flush()`` / ``close()``, so the journal does not dominate the replay.
+``Journal.memory()``): writes collect in memory and go to SQLite in one transaction, one
+``executemany`` per statement, every ``batch_size`` writes, at ``flush()`` / ``close()`` and
+before every read, so the journal does not dominate the replay. A batch journal still refuses
+a second intent with the same ``orderLinkId`` at once: it keeps the ids it holds.
 """
 
 from __future__ import annotations
@@ -46,8 +48,12 @@ class Journal:
         self.path = Path(path) if path is not None else None
         self._batch = batch or path is None
         self._batch_size = batch_size
-        self._pending = 0
-        self._in_tx = False
+        # batch mode: the writes not yet in SQLite, per statement in their order, and every
+        # orderLinkId in the journal (written or queued) with its rule
+        self._queue: dict[str, list[tuple[object, ...]]] = {}
+        self._queued = 0
+        self._links: dict[str, str] = {}
+        self._checked: str | None = None  # the last params text found to be JSON (one action, two records)
         if read_only and (self.path is None or not self.path.is_file()):
             raise JournalError(f"no journal at {self.path}")
         try:
@@ -69,6 +75,8 @@ class Journal:
                 # last transactions. A backtest journal need not survive even that.
                 self._conn.execute("PRAGMA synchronous=" + ("OFF" if batch else "NORMAL"))
             old = migrate(self._conn, self.path, apply=not read_only)
+            if self._batch and not read_only:
+                self._links = self._stored_links()
         except sqlite3.DatabaseError as err:
             self._conn.close()
             raise JournalError(f"{self.path} is not a rulebot journal: {err}") from err
@@ -85,11 +93,29 @@ class Journal:
     # -- lifecycle --------------------------------------------------------------------------
 
     def flush(self) -> None:
-        """Commit what a batch journal has collected."""
-        if self._in_tx:
-            self._conn.execute("COMMIT")
-            self._in_tx = False
-            self._pending = 0
+        """Write and commit what a batch journal has collected.
+
+        A write SQLite refuses here (a full disk) raises ``JournalError`` and the whole batch
+        is rolled back: a batch journal keeps a backtest, which need not survive that."""
+        if not self._queued:
+            return
+        queue, self._queue, self._queued = self._queue, {}, 0
+        conn = self._conn
+        # One executemany per statement, each in the order of its writes: the same rows as
+        # writing one by one, because the tables do not depend on each other, except an order's
+        # updates on its insert (queued only after it, run after every insert) and a fill's rule
+        # on its order (looked up when the fill is recorded).
+        order = sorted(queue, key=lambda sql: sql == _UPDATE_ORDER)
+        try:
+            conn.execute("BEGIN")
+            for sql in order:
+                conn.executemany(sql, queue[sql])
+            conn.execute("COMMIT")
+        except sqlite3.Error as err:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            self._links = self._stored_links()
+            raise JournalError(f"journal write failed ({self.path}): {err}") from err
 
     def close(self) -> None:
         """Commit and close; the journal cannot be used afterwards."""
@@ -117,7 +143,7 @@ class Journal:
         self, rule: str, symbol: str, seq: int, kind: str, params_json: str, ts_ms: int
     ) -> None:
         """An action of a firing, with its validated parameters as JSON text."""
-        _check_json(params_json)
+        self._check_json(params_json)
         self._write(
             "INSERT INTO actions (ts_ms, rule, symbol, seq, kind, params) VALUES (?, ?, ?, ?, ?, ?)",
             (ts_ms, rule, symbol, seq, kind, params_json),
@@ -144,7 +170,11 @@ class Journal:
     ) -> None:
         """An order about to be sent: call before sending. A second intent with the same
         ``orderLinkId`` raises ``JournalError`` (the same intent must never go out twice)."""
-        _check_json(params_json)
+        self._check_json(params_json)
+        if self._batch:
+            if order_link_id in self._links:
+                raise JournalError(f"order {order_link_id!r} is already in the journal")
+            self._links[order_link_id] = rule
         try:
             self._write(
                 "INSERT INTO orders (order_link_id, ts_ms, rule, symbol, side, order_type, qty, price,"
@@ -180,38 +210,27 @@ class Journal:
 
         Returns False when the journal has no such order (one this engine did not place).
         """
-        cur = self._write(
-            "UPDATE orders SET status = ?, updated_ms = ?, order_id = COALESCE(?, order_id),"
-            " filled_qty = COALESCE(?, filled_qty), reject_reason = COALESCE(?, reject_reason)"
-            " WHERE order_link_id = ?",
-            (status, ts_ms, order_id, filled_qty, reject_reason, order_link_id),
-        )
-        return cur.rowcount > 0
+        params = (status, ts_ms, order_id, filled_qty, reject_reason, order_link_id)
+        if not self._batch:
+            cur = self._write(_UPDATE_ORDER, params)
+            return cur is not None and cur.rowcount > 0
+        if order_link_id not in self._links:
+            return False  # it would change no row
+        self._write(_UPDATE_ORDER, params)
+        return True
 
     def record_fill(self, fill: Execution) -> None:
         """A fill, attributed to the rule of its order (none for exchange-made TP/SL closes).
 
         The same ``exec_id`` twice (a fill seen again after a reconnect) is kept once."""
-        self._write(
-            "INSERT OR IGNORE INTO fills (exec_id, ts_ms, rule, symbol, order_id, order_link_id, side,"
-            " price, qty, fee, is_maker, exit_reason) VALUES (?, ?, COALESCE((SELECT rule FROM orders"
-            " WHERE order_link_id = ? AND ? != ''), ''), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                fill.exec_id,
-                fill.ts_event_ms,
-                fill.order_link_id,
-                fill.order_link_id,
-                fill.symbol,
-                fill.order_id,
-                fill.order_link_id,
-                fill.side.value,
-                fill.price,
-                fill.qty,
-                fill.fee,
-                int(fill.is_maker),
-                fill.exit_reason,
-            ),
-        )
+        link = fill.order_link_id
+        values = (fill.symbol, fill.order_id, link, fill.side.value, fill.price, fill.qty, fill.fee,
+                  int(fill.is_maker), fill.exit_reason)
+        if self._batch:
+            self._write(_INSERT_FILL, (fill.exec_id, fill.ts_event_ms, self._links.get(link, "") if link else "",
+                                       *values))
+        else:
+            self._write(_INSERT_FILL_LOOKUP, (fill.exec_id, fill.ts_event_ms, link, link, *values))
 
     def record_event(self, kind: str, detail: str, ts_ms: int, rule: str = "") -> None:
         """An engine event: ``reload_rejected``, ``halt``, ``start``, ``stop``, ..."""
@@ -242,6 +261,7 @@ class Journal:
 
     def load_rule_states(self) -> dict[str, RuleStateRecord]:
         """Every stored rule state, by rule name."""
+        self.flush()
         out: dict[str, RuleStateRecord] = {}
         for name, text_hash, raw in self._conn.execute("SELECT name, text_hash, state FROM rule_state"):
             try:
@@ -264,15 +284,28 @@ class Journal:
 
     def order(self, order_link_id: str) -> OrderRecord | None:
         """The journalled order with this ``orderLinkId``, if any."""
+        self.flush()
         row = self._conn.execute(_ORDER_SELECT + " WHERE order_link_id = ?", (order_link_id,)).fetchone()
         return OrderRecord(*row) if row else None
 
     def unfinished_orders(self) -> list[OrderRecord]:
         """Orders not known to be finished (intents and open orders), oldest first: what a
         restart must reconcile with the exchange before sending anything."""
+        self.flush()
         marks = ",".join("?" * len(_FINAL))
         rows = self._conn.execute(_ORDER_SELECT + f" WHERE status NOT IN ({marks}) ORDER BY id", _FINAL)
         return [OrderRecord(*row) for row in rows]
+
+    def order_owners(self) -> list[tuple[str, str, str]]:
+        """``(orderLinkId, rule, status)`` of every journalled order, oldest first: what a
+        backtest needs of them, without building the ``entries()`` lines."""
+        self.flush()
+        return list(self._conn.execute("SELECT order_link_id, rule, status FROM orders ORDER BY ts_ms, id"))
+
+    def fire_times(self) -> list[tuple[int, str, str]]:
+        """``(ts_ms, rule, symbol)`` of every fire, in time order (as ``entries(kind=FIRE)``)."""
+        self.flush()
+        return list(self._conn.execute("SELECT ts_ms, rule, symbol FROM fires ORDER BY ts_ms, id"))
 
     def entries(
         self,
@@ -289,22 +322,51 @@ class Journal:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _write(self, sql: str, params: tuple[object, ...]) -> sqlite3.Cursor:
-        if self._batch and not self._in_tx:
-            self._conn.execute("BEGIN")
-            self._in_tx = True
+    def _write(self, sql: str, params: tuple[object, ...]) -> sqlite3.Cursor | None:
+        """Write now (its cursor back), or in batch mode queue the write (``None`` back)."""
+        if self._batch:
+            self._queue.setdefault(sql, []).append(params)
+            self._queued += 1
+            if self._queued >= self._batch_size:
+                self.flush()
+            return None
         try:
-            cur = self._conn.execute(sql, params)
+            return self._conn.execute(sql, params)
         except sqlite3.IntegrityError:
             raise
         except sqlite3.Error as err:
             raise JournalError(f"journal write failed ({self.path}): {err}") from err
-        if self._batch:
-            self._pending += 1
-            if self._pending >= self._batch_size:
-                self.flush()
-        return cur
 
+    def _stored_links(self) -> dict[str, str]:
+        return dict(self._conn.execute("SELECT order_link_id, rule FROM orders"))
+
+    def _check_json(self, text: str) -> None:
+        # An action's params are journalled twice (its action and its order) as the same text
+        # object: checking that object once is the same check.
+        if text is self._checked:
+            return
+        try:
+            json.loads(text)
+        except ValueError as err:
+            raise JournalError(f"parameters must be JSON text: {err}") from err
+        self._checked = text
+
+
+_FILL_COLUMNS = (
+    "exec_id, ts_ms, rule, symbol, order_id, order_link_id, side, price, qty, fee, is_maker, exit_reason"
+)
+_INSERT_FILL = f"INSERT OR IGNORE INTO fills ({_FILL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# a journal writing at once takes the fill's rule from its order in SQLite
+_INSERT_FILL_LOOKUP = (
+    f"INSERT OR IGNORE INTO fills ({_FILL_COLUMNS}) VALUES (?, ?, COALESCE((SELECT rule FROM orders"
+    " WHERE order_link_id = ? AND ? != ''), ''), ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+_UPDATE_ORDER = (
+    "UPDATE orders SET status = ?, updated_ms = ?, order_id = COALESCE(?, order_id),"
+    " filled_qty = COALESCE(?, filled_qty), reject_reason = COALESCE(?, reject_reason)"
+    " WHERE order_link_id = ?"
+)
 
 _ORDER_SELECT = (
     "SELECT order_link_id, ts_ms, rule, symbol, side, order_type, qty, price, params, status, order_id,"
@@ -317,10 +379,3 @@ def _memory_value(value: object) -> float | int | bool | None:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     raise ValueError(f"memory value {value!r} is not a number, a boolean or null")
-
-
-def _check_json(text: str) -> None:
-    try:
-        json.loads(text)
-    except ValueError as err:
-        raise JournalError(f"parameters must be JSON text: {err}") from err

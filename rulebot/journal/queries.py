@@ -45,7 +45,7 @@ _SOURCES = (
         lambda r: (
             f"{r['order_link_id']} {r['side']} {r['qty']} {r['order_type']}"
             + (f" @ {r['price']}" if r["price"] else "")
-            + f" {r['status']} filled {r['filled_qty']}"
+            + f" {r['status']}, {r['filled_qty']} filled"
             + (f" ({r['reject_reason']})" if r["reject_reason"] else "")
         ),
     ),

@@ -147,6 +147,8 @@ def migrate(conn: sqlite3.Connection, path: Path | None, *, apply: bool = True) 
         )
     if version == latest:
         return version
+    if not apply and version == 0:
+        raise JournalError(f"{path} is not a rulebot journal: an SQLite file without the journal's tables")
     if not apply:
         raise JournalError(
             f"{path} has journal schema version {version}, this rulebot writes {latest}: "

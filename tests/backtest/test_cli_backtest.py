@@ -78,6 +78,9 @@ def test_the_tables_name_every_statistic_and_rule(tmp_path: Path, rules: str) ->
                   "max_position: 3"):
         assert label in out, label
     assert err == ""  # no terminal: no progress bar, and nothing to warn about
+    # what was replayed is one line, however narrow the table below it
+    heading = out.splitlines()[0]
+    assert re.fullmatch(r"BTCUSDT 1m: \d+ bars, \S+Z to \S+Z", heading), heading
 
 
 def test_report_and_plot_from_a_real_run(tmp_path: Path, rules: str) -> None:

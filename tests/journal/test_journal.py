@@ -44,7 +44,7 @@ def test_every_kind_round_trips_in_time_order(tmp_path: Path) -> None:
     assert got == [
         (EntryKind.FIRE, 1000, "dip", "fired #1: rsi(14)=28.4 position=0"),
         (EntryKind.ACTION, 1000, "dip", 'buy {"qty": "0.010", "order_type": "market"}'),
-        (EntryKind.ORDER, 1000, "dip", "rb-aaaa-1 buy 0.010 market filled filled 0.010"),
+        (EntryKind.ORDER, 1000, "dip", "rb-aaaa-1 buy 0.010 market filled, 0.010 filled"),
         (EntryKind.REJECTION, 1700, "top", "rejected max_position: max_position 0.05 would be exceeded"),
         (EntryKind.FILL, 2000, "dip", "sell 0.010 @ 30100.10 fee 0.1655 (rb-aaaa-1)"),
         (EntryKind.EVENT, 3000, "", "reload_rejected: rules.yaml:3:9: error E203 unknown indicator 'rsii'"),

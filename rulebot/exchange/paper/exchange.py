@@ -316,16 +316,13 @@ class PaperExchange:
             raise reject(
                 RetCode.PARAMS, f"no price is known for {s.symbol} yet: a market order cannot be valued"
             )
-        has_stops = any(
-            x is not None
-            for x in (
-                req.take_profit,
-                req.stop_loss,
-                req.trailing_stop,
-                req.tp_pct,
-                req.sl_pct,
-                req.trail_pct,
-            )
+        has_stops = not (
+            req.take_profit is None
+            and req.stop_loss is None
+            and req.trailing_stop is None
+            and req.tp_pct is None
+            and req.sl_pct is None
+            and req.trail_pct is None
         )
         if req.reduce_only and has_stops:
             raise reject(
