@@ -19,7 +19,7 @@ from rulebot.lang import ast as A
 from rulebot.lang.actioncheck import check_actions
 from rulebot.lang.diagnostics import Diagnostic, Severity
 from rulebot.lang.expressions import ExprChecker, Offset, Read
-from rulebot.lang.intervals import Analyzer, Disjuncts
+from rulebot.lang.intervals import Analyzer, Disjuncts, requires_flat
 from rulebot.lang.report import Reporter
 from rulebot.lang.safety import (
     close_when_flat,
@@ -27,6 +27,7 @@ from rulebot.lang.safety import (
     never_true,
     opening_orders,
     order_span,
+    plainly_possible,
     sides,
     stops_beyond_liquidation,
     unguarded,
@@ -130,7 +131,12 @@ class CheckedRule:
     warmup_bars: tuple[Warmup, ...] = ()
     places_orders: bool = False
     offsets: tuple[Offset, ...] = ()
-    facts: Disjuncts = field(default=None, compare=False, repr=False)
+    condition_facts: "ConditionFacts | None" = field(default=None, compare=False, repr=False)
+
+    @property
+    def facts(self) -> Disjuncts:
+        """The condition as disjuncts (``intervals.py``); None when unknown or there is no condition."""
+        return self.condition_facts.disjuncts() if self.condition_facts is not None else None
 
     @property
     def has_errors(self) -> bool:
@@ -139,6 +145,36 @@ class CheckedRule:
     def warmup_for(self, timeframe: str) -> int:
         """Bars of history needed on ``timeframe`` (0 when the rule does not read it)."""
         return next((w.bars for w in self.warmup_bars if w.timeframe == timeframe), 0)
+
+
+_UNKNOWN = object()  # the disjuncts are not worked out yet
+
+
+class ConditionFacts:
+    """A checked condition's disjuncts, worked out on first use: W103 (rules that trade
+    opposite ways) and conditions the quick test of W104 cannot settle need them, most rules not.
+
+    ``flat``, when given, is ``requires_flat`` of the disjuncts (W106), known without them."""
+
+    __slots__ = ("_condition", "_analyzer", "_disjuncts", "_flat")
+
+    def __init__(self, condition: A.Expr, analyzer: Analyzer, disjuncts: Disjuncts | object = _UNKNOWN,
+                 flat: bool | None = None) -> None:
+        self._condition = condition
+        self._analyzer = analyzer
+        self._disjuncts = disjuncts
+        self._flat = flat
+
+    def disjuncts(self) -> Disjuncts:
+        """The condition as alternatives (``Analyzer.disjuncts``)."""
+        found = self._disjuncts
+        if found is _UNKNOWN:
+            found = self._disjuncts = self._analyzer.disjuncts(self._condition)
+        return found  # type: ignore[return-value]
+
+    def requires_flat(self) -> bool:
+        """Whether every way of the condition being true needs a flat position."""
+        return self._flat if self._flat is not None else requires_flat(self.disjuncts())
 
 
 def _source(source: Source | None, rule: RuleInput) -> Source:
@@ -153,7 +189,7 @@ class _Found:
     history: dict[str, int]  # never changed once made
     offsets: tuple[Offset, ...]
     for_bar_timeframes: tuple[str, ...] = ()
-    facts: Disjuncts = None
+    facts: "ConditionFacts | None" = None
 
 
 class _Repeats:
@@ -218,20 +254,24 @@ def _check_rule(rule: RuleInput, ctx: CheckContext, repeats: _Repeats) -> Checke
     for tf, bars in acts.history.items():
         history[tf] = max(history.get(tf, 0), bars)
 
-    facts = None
+    facts: ConditionFacts | None = None
     if isinstance(cond, _Found):
         facts = cond.facts
     elif rule.condition is not None and condition_ok:
-        # a disabled rule never runs: that its condition can never be true is no news (W104)
-        never_rep = cond_rep if rule.enabled else Reporter(cond_rep.source, [])
-        facts = never_true(rule.condition, Analyzer(cond.values, hedge), never_rep)
+        analyzer = Analyzer(cond.values, hedge)
+        flat = plainly_possible(rule.condition, analyzer)
+        if flat is None:
+            # a disabled rule never runs: that its condition can never be true is no news (W104)
+            never_rep = cond_rep if rule.enabled else Reporter(cond_rep.source, [])
+            facts = ConditionFacts(rule.condition, analyzer, never_true(rule.condition, analyzer, never_rep))
+        else:
+            facts = ConditionFacts(rule.condition, analyzer, flat=flat)
         if not sink and rule.enabled:
             repeats.conditions[cond_key] = _Found(
                 tuple(cond.reads), cond.history, tuple(cond.offsets), tuple(cond.for_bar_timeframes), facts)
-    if rule.condition is not None and condition_ok:
-        if not hedge:
-            # in hedge mode position == 0 may be two equal sides, which close does close
-            close_when_flat(rule.actions, facts, act_rep)
+    if facts is not None and condition_ok and not hedge and any(a.__class__ is A.Close for a in rule.actions):
+        # in hedge mode position == 0 may be two equal sides, which close does close
+        close_when_flat(rule.actions, facts.requires_flat(), act_rep)
     if condition_ok:
         # an unknown name in the condition may be the guard, misspelt: its error says enough
         unguarded(rule.actions, [r.name for r in reads], rule.cooldown_s, rule.scheduled,
@@ -248,7 +288,7 @@ def _check_rule(rule: RuleInput, ctx: CheckContext, repeats: _Repeats) -> Checke
         warmup_bars=tuple(Warmup(tf, history[tf]) for tf in _by_length(history)),
         places_orders=any(isinstance(a, _ORDERING) for a in rule.actions),
         offsets=tuple(cond.offsets) + tuple(acts.offsets),
-        facts=facts,
+        condition_facts=facts,
     )
 
 
@@ -277,10 +317,11 @@ def check_rules(rules: Sequence[RuleInput], ctx: CheckContext) -> tuple[list[Che
     repeats = _Repeats()
     checked = [_check_rule(r, ctx, repeats) for r in rules]
     extra: list[Diagnostic] = []
-    usable = [(c, sides(c.rule.actions)) for c in checked if c.rule.enabled
-              and not c.has_errors and (c.facts != () or c.rule.condition is None)]
+    usable = [(c, sides(c.rule.actions)) for c in checked if c.rule.enabled and not c.has_errors]
     if not _both_sides(s for _, s in usable):
         usable = []  # W103 needs a buy and a sell among the rules: no pair to compare
+    # a condition never true (W104) conflicts with nothing; the disjuncts are worked out only here
+    usable = [(c, s) for c, s in usable if c.rule.condition is None or c.facts != ()]
     for j, (later, later_sides) in enumerate(usable):
         if not later_sides:
             continue

@@ -77,7 +77,7 @@ class Interval:
 
     def is_empty(self, integer: bool) -> bool:
         lo, hi = self.lo, self.hi
-        if integer:
+        if integer and lo < math.inf and hi > -math.inf:  # an end beyond every number has no whole neighbour
             if lo > -math.inf:
                 lo = math.floor(lo) + 1 if self.lo_open else math.ceil(lo)
             if hi < math.inf:

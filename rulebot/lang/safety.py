@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rulebot.lang import ast as A
-from rulebot.lang.intervals import Analyzer, Disjuncts, overlap, requires_flat
+from rulebot.lang.intervals import MAX_DISJUNCTS, Analyzer, Disjuncts, Interval, overlap, requires_flat
+from rulebot.lang.kinds import Kind
 from rulebot.lang.report import Reporter
 from rulebot.lang.vocabulary import POSITION_GUARD_FIELDS
 
 MAINTENANCE_MARGIN = 0.005
 """Maintenance margin rate assumed for the liquidation distance (Bybit's lowest tier is 0.5%)."""
+
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
 def opening_orders(actions: Sequence[A.Action]) -> list[A.Order]:
@@ -90,9 +93,9 @@ def unguarded(actions: Sequence[A.Action], reads_names: Sequence[str], cooldown_
                 label="may fire again and again")
 
 
-def close_when_flat(actions: Sequence[A.Action], facts: Disjuncts, rep: Reporter) -> None:
-    """W106: ``close`` in a rule that only fires when flat."""
-    if not requires_flat(facts):
+def close_when_flat(actions: Sequence[A.Action], flat: bool, rep: Reporter) -> None:
+    """W106: ``close`` in a rule that only fires when flat (``flat``: ``requires_flat`` of its condition)."""
+    if not flat:
         return
     for action in actions:
         if isinstance(action, A.Close):
@@ -137,3 +140,95 @@ def conflicting(facts_a: Disjuncts, facts_b: Disjuncts, sides_a: frozenset[str],
     """W103's test: opposite opening orders and conditions not proved exclusive."""
     opposite = ("buy" in sides_a and "sell" in sides_b) or ("sell" in sides_a and "buy" in sides_b)
     return opposite and overlap(facts_a, facts_b)
+
+
+def plainly_possible(cond: A.Expr, an: Analyzer) -> bool | None:
+    """A cheap exact pre-test for W104 on the common condition: an ``and`` (or ``for``) of atoms
+    that each bound a different value and each can hold alone. Such a condition can be true, so
+    ``never_true`` would report nothing and its disjuncts are not ``()``.
+
+    None when the test does not apply (``or``, ``not``, a value bounded twice, an atom never
+    true alone): work it out with ``never_true``. Otherwise ``requires_flat`` of the
+    condition's disjuncts, which then come from the one atom that bounds the position."""
+    seen = _Seen()
+    if not _possible(cond, an, seen):
+        return None
+    return seen.flat
+
+
+class _Seen:
+    """The values bounded so far by the atoms of a plainly possible condition."""
+
+    __slots__ = ("keys", "count", "flat")
+
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+        self.count = 1        # disjuncts of the whole: the product of the atoms' counts
+        self.flat = False     # requires_flat of the atom that bounds the position
+
+
+def _possible(e: A.Expr, an: Analyzer, seen: _Seen) -> bool:
+    kind = e.__class__
+    if kind is A.And:
+        for operand in e.operands:
+            if not _possible(operand, an, seen):
+                return False
+        return True
+    if kind is A.For:
+        return _possible(e.condition, an, seen)
+    if kind is A.Or or kind is A.Not:
+        return False
+    if kind is A.Compare:
+        plain = _plain_compare(e, an, seen)
+        if plain is not None:
+            return plain
+    found = an.disjuncts(e)
+    if found is None:
+        return True
+    if not found or len(found) * seen.count > MAX_DISJUNCTS:
+        return False
+    touched = {key for conj in found for key in conj.bounds}
+    if not seen.keys.isdisjoint(touched):
+        return False
+    seen.keys |= touched
+    seen.count *= len(found)
+    if "position" in touched:
+        seen.flat = requires_flat(found)
+    return True
+
+
+def _plain_compare(e: A.Compare, an: Analyzer, seen: _Seen) -> bool | None:
+    """``Analyzer._compare`` for a value and a constant, without building its bound (None: ask it)."""
+    values = an.values
+    left, right = values.get(id(e.left)), values.get(id(e.right))
+    if left is None or right is None or left.kind is Kind.ERROR or right.kind is Kind.ERROR:
+        return True  # no bound
+    if left.kind is Kind.WORD or right.kind is Kind.WORD:
+        return None
+    left_key, right_key = left.key, right.key
+    if left_key and right_key and left_key == right_key:
+        return None  # the same value on both sides: rare, ask the analyzer
+    if left_key and right_key is None and right.const is not None:
+        subject, interval = left, Interval.of(e.op, right.const)
+    elif right_key and left_key is None and left.const is not None:
+        subject, interval = right, Interval.of(_FLIP[e.op], left.const)
+    else:
+        return True  # no bound
+    scale = subject.scale
+    full = interval if scale is None else Interval.of_scale(scale).meet(interval)
+    if full.is_empty(bool(scale and scale.integer)):
+        return False
+    key = subject.key
+    assert key is not None
+    if key in seen.keys:
+        return False
+    seen.keys.add(key)
+    if key == "position_size":
+        # the analyzer may bound the position too (not in hedge mode): count it as bounded
+        if "position" in seen.keys:
+            return False
+        seen.keys.add("position")
+        seen.flat = full.is_zero and not an.hedge
+    elif key == "position":
+        seen.flat = full.is_zero
+    return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 import time
 from typing import Any
 
@@ -34,8 +35,10 @@ def _check_result(text: str, result: ParseResult) -> None:
         assert result.diagnostics == ()
         return
     (d,) = result.diagnostics
-    # E301: a number after `is` (`position is 30`) is said as the kind error it is
-    assert d.is_error and d.code in ("E201", "E204", "E205", "E301")
+    # E301: a number after `is` (`position is 30`) is said as the kind error it is; E103: a line
+    # of the text that starts with '- ' is a rule YAML read as more of the text above it
+    codes = ("E201", "E204", "E205", "E301") + (("E103",) if re.search(r"\n[ \t]*- ", text) else ())
+    assert d.is_error and d.code in codes
     assert d.message and d.message == d.message.strip() and not d.message.endswith(".")
     last_line = text.count("\n") + 1
     assert 1 <= d.line <= d.end_line <= last_line
