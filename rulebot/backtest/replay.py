@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -152,54 +152,57 @@ def kline_events(series: KlineSeries) -> Iterator[KlineUpdate]:
         series.volume.tolist(),
         strict=True,
     )
-    if _FAST_SETTERS is None:
+    if not _DRAFT_WORKS:
         for start, o, h, lo, c, v in rows:
             end = start + step
             yield KlineUpdate(symbol, timeframe, end, end, start, o, h, lo, c, v, True)
         return
-    # A frozen dataclass's __init__ sets each field through object.__setattr__, about twice the
-    # cost of the slot descriptors used here, and a replay builds one event per bar.
-    s_sym, s_tf, s_ev, s_recv, s_start, s_o, s_h, s_lo, s_c, s_v, s_conf = _FAST_SETTERS
-    new = object.__new__
+    # A frozen dataclass sets each field through object.__setattr__, and a slot setter called from
+    # Python builds an argument tuple: eleven of either cost more than the rest of a replayed bar's
+    # market update. A draft with the same slots takes plain attribute stores and then becomes the
+    # KlineUpdate it describes (same layout, so the class switch is allowed), frozen from then on.
+    draft, kline = _KlineDraft, KlineUpdate
     for start, o, h, lo, c, v in rows:
         end = start + step
-        e = new(KlineUpdate)
-        s_sym(e, symbol)
-        s_tf(e, timeframe)
-        s_ev(e, end)
-        s_recv(e, end)
-        s_start(e, start)
-        s_o(e, o)
-        s_h(e, h)
-        s_lo(e, lo)
-        s_c(e, c)
-        s_v(e, v)
-        s_conf(e, True)
+        e = draft()
+        e.symbol = symbol
+        e.timeframe = timeframe
+        e.ts_event_ms = end
+        e.ts_recv_ms = end
+        e.start_ms = start
+        e.open = o
+        e.high = h
+        e.low = lo
+        e.close = c
+        e.volume = v
+        e.confirm = True
+        e.__class__ = kline
         yield e
 
 
-def _slot_setters() -> tuple[Callable[[object, object], None], ...] | None:
-    """The slot setters of KlineUpdate in field order, if its fields are still the ones known here."""
-    known = (
-        "symbol",
-        "timeframe",
-        "ts_event_ms",
-        "ts_recv_ms",
-        "start_ms",
-        "open",
-        "high",
-        "low",
-        "close",
-        "volume",
-        "confirm",
-    )
-    fields = tuple(f.name for f in dataclasses.fields(KlineUpdate))
-    if fields != known or "__slots__" not in vars(KlineUpdate):
-        return None
-    return tuple(getattr(KlineUpdate, name).__set__ for name in known)
+class _KlineDraft:
+    """A KlineUpdate being built: its slots, none of its freezing (see `kline_events`)."""
+
+    __slots__ = tuple(f.name for f in dataclasses.fields(KlineUpdate))
 
 
-_FAST_SETTERS = _slot_setters()
+def _draft_works() -> bool:
+    """Whether a draft turns into a KlineUpdate equal to the one its constructor makes (the slots
+    are still KlineUpdate's, in order, and nothing else is in its layout)."""
+    if getattr(KlineUpdate, "__slots__", None) != _KlineDraft.__slots__:
+        return False
+    values = ("X", "1m", 2, 2, 1, 1.0, 2.0, 0.5, 1.5, 3.0, True)
+    e = _KlineDraft()
+    for name, value in zip(_KlineDraft.__slots__, values, strict=True):
+        setattr(e, name, value)
+    try:
+        e.__class__ = KlineUpdate  # type: ignore[assignment]
+    except TypeError:
+        return False
+    return e == KlineUpdate(*values)  # type: ignore[arg-type]
+
+
+_DRAFT_WORKS = _draft_works()
 
 
 def read_klines(path: str | Path, symbol: str, *, timeframe: str | None = None) -> KlineSeries:

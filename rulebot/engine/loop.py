@@ -107,6 +107,9 @@ class Engine:
             CompileContext(market, self.accounts, clock, self.instruments, feed_timeframe=feed_timeframe), journal
         )
         self._routes = Routes(ruleset)
+        # the rules due on the last bar close `process_kline` routed (reset when the routes change)
+        self._bar_changed: tuple[Changed, ...] | None = None
+        self._bar_slots: tuple[RuleSlot, ...] = ()
         self._inbox = Inbox(clock, queue_size)
         self._local = self._inbox.local
         self._persist = persist_state
@@ -226,45 +229,37 @@ class Engine:
         self._after_event()
 
     def process_kline(self, bar: KlineUpdate) -> None:
-        """``process`` for a kline: a replay's one call per bar, so written flat (the same steps
-        as ``_on_market`` then ``_after_event``, with one clock read)."""
+        """``process`` for a kline: a replay's one call per bar (the same steps as ``_on_market``
+        then ``_after_event``, with one clock read)."""
         try:
-            changed = self.market.apply(bar)
+            changed = self.market.apply_kline(bar)
         except _MALFORMED as err:
             self.bad.record(f"event:KlineUpdate:{type(err).__name__}", f"{bar!r}: {err}")
             changed = ()
-        now = self.clock.now_ms()
-        if changed:
-            if len(changed) == 1:
-                change = changed[0]
-                routes = self._routes
-                slots = routes.by_change.get(id(change))
-                if slots is None:
-                    slots = routes.for_change(change)
-                if slots:
-                    self._evaluate(slots, change, now)
-            else:
-                self._evaluate_changes(changed, now)
-        if self._local:
-            self._drain()
-        if now >= self._timers.next_due_ms:
-            self._run_timers(now)
-        if self._persist:
-            self._maybe_save(now)
+        self.process_closes(changed)
 
     def process_closes(self, changed: tuple[Changed, ...]) -> None:
-        """``process_kline`` for a replay that wrote a closed bar into the market state itself
-        (the backtest's fast path sets candles and indicators from whole-history arrays):
-        ``changed`` is what ``market.apply`` would have returned for the bar. The rules due on it
-        are evaluated, then the steps after an event follow, exactly as in ``process_kline``."""
+        """The rest of ``process_kline``, for a replay that also wrote closed bars into the market
+        state itself (the backtest's fast path sets candles and indicators from whole-history
+        arrays): ``changed`` is what ``market.apply`` returned, or would have, for the bar. The
+        rules due on it are evaluated, then the steps after an event follow."""
         now = self.clock.now_ms()
         if changed:
-            if len(changed) == 1:
+            if changed is self._bar_changed:
+                # the same (interned) answer as the bar before: the same rules are due
+                slots = self._bar_slots
+            elif len(changed) == 1:
                 slots = self._routes.for_change(changed[0])
-                if slots:
-                    self._evaluate(slots, changed[0], now)
+                self._bar_changed, self._bar_slots = changed, slots
             else:
                 self._evaluate_changes(changed, now)
+                slots = ()
+            if slots:
+                # `_evaluate`, written out: this runs on every bar of a replay
+                self._touched = True
+                fired = evaluate(slots, now, self.bad)
+                if fired is not None:
+                    self._act(fired, changed[0], now)
         if self._local:
             self._drain()
         if now >= self._timers.next_due_ms:
@@ -343,6 +338,7 @@ class Engine:
                 kept += 1
         self.runner.adopt_in_flight(routes)
         self._routes = routes
+        self._bar_changed = None
         log.info("rules_swapped rules=%d kept_state=%d", len(routes.slots), kept)
         if self._started:
             now = self.clock.now_ms()
@@ -403,11 +399,15 @@ class Engine:
         self._touched = True
         fired = evaluate(slots, now, self.bad)
         if fired is not None:
-            text = describe(cause)
-            for slot in fired:
-                if not slot.state.paused:  # a `halt` of a rule that acted before it stops it
-                    self.runner.run(slot, now, text)
-            self._dirty = True
+            self._act(fired, cause, now)
+
+    def _act(self, fired: list[RuleSlot], cause: Changed | str, now: int) -> None:
+        """Run the actions of the rules that fired, in firing order."""
+        text = describe(cause)
+        for slot in fired:
+            if not slot.state.paused:  # a `halt` of a rule that acted before it stops it
+                self.runner.run(slot, now, text)
+        self._dirty = True
 
     def _account_rules(self, symbol: str) -> None:
         slots = self._routes.for_account(symbol)

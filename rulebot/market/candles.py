@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import TypeVar
 
 import numpy as np
 
@@ -30,6 +31,8 @@ from rulebot.market.timeframes import check_aggregation, timeframe_ms
 from rulebot.model.events import KlineUpdate
 
 NAN = math.nan
+INF = math.inf
+_T = TypeVar("_T")
 
 
 class CandleField(IntEnum):
@@ -44,9 +47,9 @@ class CandleField(IntEnum):
 
 def bar_is_valid(o: float, h: float, lo: float, c: float, v: float) -> bool:
     """True when a bar's values can be trusted (finite, positive prices, consistent range)."""
-    if not (math.isfinite(o) and math.isfinite(h) and math.isfinite(lo) and math.isfinite(c) and math.isfinite(v)):
-        return False
-    return lo > 0 and v >= 0 and lo <= o <= h and lo <= c <= h
+    # one chain of comparisons, as every comparison with NaN is false: the low is positive and
+    # the high finite, so all four prices are finite; no math.isfinite calls on the per-bar path
+    return 0.0 < lo <= o <= h < INF and lo <= c <= h and 0.0 <= v < INF
 
 
 @dataclass(slots=True)
@@ -72,7 +75,7 @@ class CandleSeries:
     __slots__ = (
         "symbol", "timeframe", "tf_ms", "capacity", "count", "forming", "indicators", "source",
         "open", "high", "low", "close", "volume", "start_ms",
-        "_data", "_starts", "_pos", "_children", "_anomalies",
+        "_cols", "_starts", "_pos", "_children", "_anomalies",
     )
 
     def __init__(self, symbol: str, timeframe: str, capacity: int, anomalies: AnomalyLog) -> None:
@@ -88,8 +91,11 @@ class CandleSeries:
         self.source: str | None = None  # the lower timeframe this series is aggregated from
         self.open = self.high = self.low = self.close = self.volume = NAN
         self.start_ms = -1
-        self._data = np.full((5, 2 * capacity), NAN)
-        self._starts = np.full(2 * capacity, -1, dtype=np.int64)
+        # rings of plain floats, one list per `CandleField`, and the open times: a bar is six list
+        # stores (writing numpy scalars cost more than the rest of closing a bar, and a tuple per
+        # bar is an object the garbage collector keeps visiting while the ring holds it)
+        self._cols: tuple[list[float], ...] = tuple([NAN] * capacity for _ in CandleField)
+        self._starts: list[int] = [-1] * capacity
         self._pos = 0
         self._children: list[_Aggregator] = []
         self._anomalies = anomalies
@@ -98,26 +104,30 @@ class CandleSeries:
         """``field`` of the bar ``back`` closed bars ago; NaN before the history kept."""
         if back >= self.count or back >= self.capacity or back < 0:
             return NAN
-        return float(self._data[field, self._pos - 1 - back + self.capacity])
+        return self._cols[field][self._pos - 1 - back]  # a negative index wraps around the ring
 
     def start_at(self, back: int = 0) -> int:
         """Open time (ms) of the bar ``back`` closed bars ago; -1 before the history kept."""
         if back >= self.count or back >= self.capacity or back < 0:
             return -1
-        return int(self._starts[self._pos - 1 - back + self.capacity])
+        return self._starts[self._pos - 1 - back]
 
     def arrays(self) -> CandleArrays:
         """The closed bars kept, oldest first (copies)."""
-        kept = min(self.count, self.capacity)
-        lo = self._pos + self.capacity - kept
-        d = self._data[:, lo : lo + kept].copy()
-        return CandleArrays(d[0], d[1], d[2], d[3], d[4])
+        o, h, lo, c, v = (np.array(self._kept(col), dtype=np.float64) for col in self._cols)
+        return CandleArrays(o, h, lo, c, v)
 
     def starts(self) -> np.ndarray:
         """Open times (ms) of the closed bars kept, oldest first."""
+        return np.array(self._kept(self._starts), dtype=np.int64)
+
+    def _kept(self, ring: list[_T]) -> list[_T]:
+        """The values of one ring for the bars held, oldest first."""
         kept = min(self.count, self.capacity)
-        lo = self._pos + self.capacity - kept
-        return self._starts[lo : lo + kept].copy()
+        lo = self._pos - kept
+        if lo < 0:
+            return ring[lo:] + ring[: self._pos]
+        return ring[lo : self._pos]
 
     def indicator(self, spec: IndicatorSpec, lookback: int = 1) -> IndicatorHandle:
         """The handle of an indicator on this series (fed the bars kept, if new)."""
@@ -125,24 +135,26 @@ class CandleSeries:
 
     def on_kline(self, k: KlineUpdate) -> list[CandleSeries]:
         """Apply a kline; return the series whose bar closed (this one, then aggregates)."""
-        if self.count and k.start_ms <= self.start_ms:
-            kind = Anomaly.DUPLICATE_BAR if k.start_ms == self.start_ms else Anomaly.OUT_OF_ORDER_BAR
-            self._anomalies.record(kind, f"symbol={self.symbol} tf={self.timeframe} start_ms={k.start_ms}")
+        start = k.start_ms
+        if start <= self.start_ms and self.count:
+            kind = Anomaly.DUPLICATE_BAR if start == self.start_ms else Anomaly.OUT_OF_ORDER_BAR
+            self._anomalies.record(kind, f"symbol={self.symbol} tf={self.timeframe} start_ms={start}")
             return []
         forming = self.forming
         if forming is not None:
-            if k.start_ms < forming.start_ms or (k.start_ms == forming.start_ms and k.ts_event_ms < forming.ts_event_ms):
+            if start < forming.start_ms or (start == forming.start_ms and k.ts_event_ms < forming.ts_event_ms):
                 self._anomalies.record(
-                    Anomaly.OUT_OF_ORDER_BAR, f"symbol={self.symbol} tf={self.timeframe} start_ms={k.start_ms}"
+                    Anomaly.OUT_OF_ORDER_BAR, f"symbol={self.symbol} tf={self.timeframe} start_ms={start}"
                 )
                 return []
-            if k.start_ms > forming.start_ms:
+            if start > forming.start_ms:
                 self._anomalies.record(
                     Anomaly.MISSED_CONFIRM, f"symbol={self.symbol} tf={self.timeframe} start_ms={forming.start_ms}"
                 )
+            if k.confirm:
+                self.forming = None
         if k.confirm:
-            self.forming = None
-            return self.append_closed(k.start_ms, k.open, k.high, k.low, k.close, k.volume)
+            return self.append_closed(start, k.open, k.high, k.low, k.close, k.volume)
         self.forming = FormingBar(k.start_ms, k.open, k.high, k.low, k.close, k.volume, k.ts_event_ms)
         return []
 
@@ -151,27 +163,35 @@ class CandleSeries:
 
         Bars must come in time order (`on_kline` checks it for klines).
         """
-        valid = bar_is_valid(o, h, lo, c, v)
-        if not valid:
+        # `bar_is_valid`, inlined (this runs once per closed bar), unchained: fewer steps
+        if 0.0 < lo and lo <= o and o <= h and h < INF and lo <= c and c <= h and 0.0 <= v and v < INF:
+            valid = True
+        else:
+            valid = False
             self._anomalies.record(
                 Anomaly.INVALID_BAR,
                 f"symbol={self.symbol} tf={self.timeframe} start_ms={start_ms} ohlcv=({o}, {h}, {lo}, {c}, {v})",
             )
             o = h = lo = c = v = NAN
         i = self._pos
-        cap = self.capacity
-        data = self._data
-        data[0, i] = data[0, i + cap] = o
-        data[1, i] = data[1, i + cap] = h
-        data[2, i] = data[2, i + cap] = lo
-        data[3, i] = data[3, i + cap] = c
-        data[4, i] = data[4, i + cap] = v
-        self._starts[i] = self._starts[i + cap] = start_ms
-        self._pos = i + 1 if i + 1 < cap else 0
+        opens, highs, lows, closes, volumes = self._cols
+        opens[i] = o
+        highs[i] = h
+        lows[i] = lo
+        closes[i] = c
+        volumes[i] = v
+        self._starts[i] = start_ms
+        self._pos = i + 1 if i + 1 < self.capacity else 0
         self.count += 1
-        self.open, self.high, self.low, self.close, self.volume = o, h, lo, c, v
+        self.open = o
+        self.high = h
+        self.low = lo
+        self.close = c
+        self.volume = v
         self.start_ms = start_ms
         self.indicators.on_bar(o, h, lo, c, v, valid)
+        if not self._children:
+            return [self]
         closed = [self]
         for child in self._children:
             closed.extend(child.on_source_bar(start_ms, o, h, lo, c, v, valid))
@@ -200,13 +220,10 @@ class CandleSeries:
         if k > cap:
             starts, values, k = starts[-cap:], values[:, -cap:], cap
         p = self._pos
-        first = min(k, cap - p)
-        for lo, hi, src in ((p, p + first, 0), (0, k - first, first)):
-            if hi > lo:
-                part = values[:, src : src + hi - lo]
-                self._data[:, lo:hi] = part
-                self._data[:, lo + cap : hi + cap] = part
-                self._starts[lo:hi] = self._starts[lo + cap : hi + cap] = starts[src : src + hi - lo]
+        first = min(k, cap - p)  # written at p, p + 1, ...; the rest wraps to the ring's start
+        for ring, row in zip((*self._cols, self._starts), (*values.tolist(), np.asarray(starts).tolist()), strict=True):
+            ring[p : p + first] = row[:first]
+            ring[: k - first] = row[first:]
         self._pos = (p + k) % cap
         self.count = count
         self.forming = None

@@ -55,8 +55,9 @@ class IndicatorHandle:
     def push(self, x: float) -> None:
         """Record the value of the bar that just closed (the cache calls this)."""
         hist = self._hist
-        hist[self._pos] = x
-        self._pos = (self._pos + 1) % len(hist)
+        pos = self._pos
+        hist[pos] = x
+        self._pos = pos + 1 if pos + 1 < len(hist) else 0
         self.count += 1
         self.value = x
 
@@ -163,7 +164,14 @@ class IndicatorCache:
             for kernel, outs in self._plan:
                 values = kernel.update(o, h, lo, c, v)
                 for handle, i in outs:
-                    handle.push(values[i])
+                    # `IndicatorHandle.push`, inlined: it runs for every handle on every bar
+                    x = values[i]
+                    pos = handle._pos
+                    hist = handle._hist
+                    hist[pos] = x
+                    handle._pos = pos + 1 if pos + 1 < len(hist) else 0
+                    handle.count += 1
+                    handle.value = x
         else:
             for handle in self._handles.values():
                 handle.push(NAN)

@@ -12,25 +12,52 @@ from rulebot.market.rolling import NAN, Ewm, Ring, RollingMean, finite_or_nan, i
 
 
 class RsiKernel:
-    """ta ``RSIIndicator``: Wilder smoothing seeded with zero gains at the first bar."""
+    """ta ``RSIIndicator``: Wilder smoothing seeded with zero gains at the first bar.
+
+    The two means are `Ewm` recursions (``ewm(alpha=1/n, min_periods=n, adjust=False)`` of the
+    gains and of the losses), written out here with the same operations in the same order: the
+    RSI of a replay's rule runs on every bar, and two method calls per bar were a fair part of it.
+    Gains and losses are never NaN (the difference of two valid closes, or 0 at the first bar),
+    so `Ewm`'s leading-NaN case never arises.
+    """
+
+    __slots__ = ("_n", "_old_wt", "_new_wt", "_total_wt", "_up", "_down", "_nobs", "_prev_close")
 
     def __init__(self, n: int) -> None:
-        self._up = Ewm.alpha(1 / n, n)
-        self._down = Ewm.alpha(1 / n, n)
+        self._n = n
+        self._old_wt, self._new_wt = Ewm.alpha(1 / n, n).weights
+        self._total_wt = self._old_wt + self._new_wt
+        self._up = self._down = NAN
+        self._nobs = 0
         self._prev_close = NAN
 
     def update(self, o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
         diff = c - self._prev_close
         self._prev_close = c
-        up = diff if diff > 0 else 0.0
-        down = -(diff if diff < 0 else 0.0)
-        ema_up = self._up.push(up)
-        ema_down = self._down.push(down)
+        # ta: up = diff where diff > 0 else 0; down = -(diff where diff < 0 else 0), so -0.0 for no loss
+        if diff > 0:
+            up, down = diff, -0.0
+        elif diff < 0:
+            up, down = 0.0, -diff
+        else:
+            up, down = 0.0, -0.0
+        nobs = self._nobs = self._nobs + 1
+        if nobs == 1:
+            self._up = up
+            self._down = down
+        else:
+            w = self._up
+            if w != up:
+                self._up = (self._old_wt * w + self._new_wt * up) / self._total_wt
+            w = self._down
+            if w != down:
+                self._down = (self._old_wt * w + self._new_wt * down) / self._total_wt
+        if nobs < self._n:
+            return (NAN,)
+        ema_down = self._down
         if ema_down == 0:
             return (100.0,)
-        if ema_down != ema_down:
-            return (NAN,)
-        return (100 - (100 / (1 + ema_up / ema_down)),)
+        return (100 - (100 / (1 + self._up / ema_down)),)
 
 
 class StochKernel:

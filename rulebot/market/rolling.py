@@ -303,6 +303,11 @@ class Ewm:
         """``ewm(alpha=alpha)``, as ta's RSI uses it (Wilder's smoothing, alpha = 1/n)."""
         return cls((1.0 - alpha) / alpha, minp)
 
+    @property
+    def weights(self) -> tuple[float, float]:
+        """``(old, new)``: each step's mean is ``(old * mean + new * x) / (old + new)``."""
+        return self._owf, self._new_wt
+
     def push(self, x: float) -> float:
         """Add the next value; return the mean (NaN until ``minp`` values were observed)."""
         if x != x:

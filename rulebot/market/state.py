@@ -49,7 +49,7 @@ class Changed:
 class SymbolState:
     """Everything known about one symbol."""
 
-    __slots__ = ("symbol", "live", "ticker", "book", "candles", "_changed", "_bar_closed")
+    __slots__ = ("symbol", "live", "ticker", "book", "candles", "_changed", "_bar_closed", "_closed_alone")
 
     def __init__(self, symbol: str, anomalies: AnomalyLog) -> None:
         self.symbol = symbol
@@ -60,6 +60,7 @@ class SymbolState:
         # interned answers, so applying an event allocates nothing
         self._changed = {kind: (Changed(kind, symbol),) for kind in (ChangeKind.TICKER, ChangeKind.BOOK, ChangeKind.TRADE)}
         self._bar_closed: dict[str, Changed] = {}
+        self._closed_alone: dict[str, tuple[Changed, ...]] = {}  # (bar_closed(timeframe),)
 
     def bar_closed(self, timeframe: str) -> Changed:
         """The interned descriptor of a bar close on ``timeframe``."""
@@ -137,7 +138,7 @@ class MarketState:
         if isinstance(event, TradePrint):
             return self._apply_trade(event)
         if isinstance(event, KlineUpdate):
-            return self._apply_kline(event)
+            return self.apply_kline(event)
         return _NOTHING
 
     def _apply_ticker(self, event: TickerUpdate) -> tuple[Changed, ...]:
@@ -175,14 +176,29 @@ class MarketState:
         state.live.ts_ms = event.ts_event_ms
         return state._changed[ChangeKind.TRADE]
 
-    def _apply_kline(self, event: KlineUpdate) -> tuple[Changed, ...]:
-        state = self.symbol(event.symbol)
-        series = state.candles.get(event.timeframe) or self.candles(event.symbol, event.timeframe)
-        closed = series.on_kline(event)
+    def apply_kline(self, event: KlineUpdate) -> tuple[Changed, ...]:
+        """``apply`` for a kline, without the dispatch on the event's type (a replay's one call per bar)."""
+        state = self._symbols.get(event.symbol)
+        if state is None:
+            state = self.symbol(event.symbol)
+        series = state.candles.get(event.timeframe)
+        if series is None:
+            series = self.candles(event.symbol, event.timeframe)
+        if event.confirm and event.start_ms > series.start_ms and series.forming is None:
+            # the next closed bar, as a replay feeds them: what `on_kline` does with it, one call less
+            closed = series.append_closed(
+                event.start_ms, event.open, event.high, event.low, event.close, event.volume
+            )
+        else:
+            closed = series.on_kline(event)
         if not closed:
             return _NOTHING
         if len(closed) == 1:
-            return (state.bar_closed(closed[0].timeframe),)
+            tf = series.timeframe  # the one series that closed
+            alone = state._closed_alone.get(tf)
+            if alone is None:
+                alone = state._closed_alone[tf] = (state.bar_closed(tf),)
+            return alone
         # after a gap a series can close twice at once: report each series once, in order
         seen: dict[str, Changed] = {}
         for s in closed:

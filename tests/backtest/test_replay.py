@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 from datetime import UTC, datetime
 from pathlib import Path
@@ -237,7 +238,12 @@ def test_fast_event_building_equals_the_dataclass_constructor(
     from rulebot.backtest import replay
 
     s = read_klines(_write(tmp_path, _rows(0, 1, 2, 5)), "BTCUSDT")
+    assert replay._DRAFT_WORKS  # the fast building is what runs here
     fast = list(kline_events(s))
-    monkeypatch.setattr(replay, "_FAST_SETTERS", None)
+    monkeypatch.setattr(replay, "_DRAFT_WORKS", False)
     slow = list(kline_events(s))
     assert fast == slow and [hash(e) for e in fast] == [hash(e) for e in slow]
+    assert [repr(e) for e in fast] == [repr(e) for e in slow]
+    assert all(type(e) is KlineUpdate for e in fast)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast[0].close = 1.0  # type: ignore[misc]
