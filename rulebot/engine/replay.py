@@ -20,7 +20,7 @@ This layer takes bars as ``KlineUpdate`` events; reading files is ``rulebot.back
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 
@@ -28,7 +28,6 @@ from rulebot.engine.loop import Engine
 from rulebot.exchange.paper.exchange import FillMode, PaperConfig, PaperExchange
 from rulebot.journal.journal import Journal
 from rulebot.lang.diagnostics import render_text
-from rulebot.market.live import LiveFields
 from rulebot.market.state import MarketState
 from rulebot.model.clock import SimClock
 from rulebot.model.enums import ExitReason
@@ -134,7 +133,6 @@ def replay_bars(
     waiting = engine.pending
     on_bar = paper.on_bar
     advance = clock.advance_to
-    lives: dict[str, LiveFields] = {}
     iterator = iter(bars)
     warm = 0
     first: KlineUpdate | None = None
@@ -153,15 +151,19 @@ def replay_bars(
         engine.start()
     count = 0
     last: KlineUpdate | None = None
+    # the live fields of the symbol of the bar before: a replay's bars are mostly of one symbol,
+    # whose name is one string object, so an identity test finds them without a dict lookup
+    symbol: str | None = None
+    set_last: Callable[[float], None] | None = None
     for bar in iterator if first is None else chain((first,), iterator):
         advance(bar.ts_event_ms)
         on_bar(bar)
         if waiting:
             pending()  # the fills of this bar, before the rules at its close see the market
-        live = lives.get(bar.symbol)
-        if live is None:
-            live = lives[bar.symbol] = market.live_fields(bar.symbol)
-        live.set_last(bar.close)
+        if bar.symbol is not symbol:
+            symbol = bar.symbol
+            set_last = market.live_fields(symbol).set_last
+        set_last(bar.close)  # type: ignore[misc]  # set above on the first bar
         process(bar)
         count += 1
         last = bar

@@ -74,8 +74,7 @@ class CandleSeries:
 
     __slots__ = (
         "symbol", "timeframe", "tf_ms", "capacity", "count", "forming", "indicators", "source",
-        "open", "high", "low", "close", "volume", "start_ms",
-        "_cols", "_starts", "_pos", "_children", "_anomalies",
+        "start_ms", "_cols", "_starts", "_pos", "_children", "_anomalies",
     )
 
     def __init__(self, symbol: str, timeframe: str, capacity: int, anomalies: AnomalyLog) -> None:
@@ -89,7 +88,6 @@ class CandleSeries:
         self.forming: FormingBar | None = None
         self.indicators = IndicatorCache(timeframe)
         self.source: str | None = None  # the lower timeframe this series is aggregated from
-        self.open = self.high = self.low = self.close = self.volume = NAN
         self.start_ms = -1
         # rings of plain floats, one list per `CandleField`, and the open times: a bar is six list
         # stores (writing numpy scalars cost more than the rest of closing a bar, and a tuple per
@@ -99,6 +97,33 @@ class CandleSeries:
         self._pos = 0
         self._children: list[_Aggregator] = []
         self._anomalies = anomalies
+
+    # the last closed bar's fields read the ring: compiled rules read `at`, so closing a bar
+    # stores each value once
+    @property
+    def open(self) -> float:
+        """The last closed bar's open (NaN before the first)."""
+        return self._cols[CandleField.OPEN][self._pos - 1] if self.count else NAN
+
+    @property
+    def high(self) -> float:
+        """The last closed bar's high (NaN before the first)."""
+        return self._cols[CandleField.HIGH][self._pos - 1] if self.count else NAN
+
+    @property
+    def low(self) -> float:
+        """The last closed bar's low (NaN before the first)."""
+        return self._cols[CandleField.LOW][self._pos - 1] if self.count else NAN
+
+    @property
+    def close(self) -> float:
+        """The last closed bar's close (NaN before the first)."""
+        return self._cols[CandleField.CLOSE][self._pos - 1] if self.count else NAN
+
+    @property
+    def volume(self) -> float:
+        """The last closed bar's volume (NaN before the first)."""
+        return self._cols[CandleField.VOLUME][self._pos - 1] if self.count else NAN
 
     def at(self, field: CandleField, back: int = 0) -> float:
         """``field`` of the bar ``back`` closed bars ago; NaN before the history kept."""
@@ -183,11 +208,6 @@ class CandleSeries:
         self._starts[i] = start_ms
         self._pos = i + 1 if i + 1 < self.capacity else 0
         self.count += 1
-        self.open = o
-        self.high = h
-        self.low = lo
-        self.close = c
-        self.volume = v
         self.start_ms = start_ms
         self.indicators.on_bar(o, h, lo, c, v, valid)
         if not self._children:
@@ -228,7 +248,6 @@ class CandleSeries:
         self.count = count
         self.forming = None
         if k:
-            self.open, self.high, self.low, self.close, self.volume = values[:, -1].tolist()
             self.start_ms = int(starts[-1])
 
     def aggregate_into(self, target: CandleSeries) -> None:
