@@ -42,18 +42,8 @@ from rulebot.lang.lint import FileAnalysis
 from rulebot.market.state import Changed, MarketState
 from rulebot.model.clock import Clock
 from rulebot.model.events import (
-    BookUpdate,
-    Event,
-    Execution,
-    KlineUpdate,
-    OrderUpdate,
-    PositionUpdate,
-    ReloadRequested,
-    Shutdown,
-    TickerUpdate,
-    TimerFired,
-    TradePrint,
-    WalletUpdate,
+    BookUpdate, Event, Execution, KlineUpdate, OrderUpdate, PositionUpdate, ReloadRequested, Shutdown, TickerUpdate,
+    TimerFired, TradePrint, WalletUpdate,
 )
 from rulebot.model.instruments import InstrumentRules
 
@@ -107,7 +97,7 @@ class Engine:
             CompileContext(market, self.accounts, clock, self.instruments, feed_timeframe=feed_timeframe), journal
         )
         self._routes = Routes(ruleset)
-        # the rules due on the last bar close `process_kline` routed (reset when the routes change)
+        # the rules due on the last bar close `process_closes` routed (reset when the routes change)
         self._bar_changed: tuple[Changed, ...] | None = None
         self._bar_slots: tuple[RuleSlot, ...] = ()
         self._inbox = Inbox(clock, queue_size)
@@ -120,10 +110,7 @@ class Engine:
         self._started = False
         self._stopped = False
         self._handlers: dict[type, Callable[[Event], None]] = {
-            KlineUpdate: self._on_market,
-            TickerUpdate: self._on_market,
-            BookUpdate: self._on_market,
-            TradePrint: self._on_market,
+            **dict.fromkeys((KlineUpdate, TickerUpdate, BookUpdate, TradePrint), self._on_market),
             Execution: self._on_execution,
             OrderUpdate: self._on_order,
             PositionUpdate: self._on_position,
@@ -228,22 +215,41 @@ class Engine:
         self._dispatch(event)
         self._after_event()
 
-    def process_kline(self, bar: KlineUpdate) -> None:
-        """``process`` for a kline: a replay's one call per bar (the same steps as ``_on_market``
-        then ``_after_event``, with one clock read)."""
+    def replay_bar(self, bar: KlineUpdate, now: int) -> None:
+        """``process`` for a replayed closed bar, ``now`` being the clock's time: the bar goes to the
+        market with its close as the last price (`MarketState.replay_bar`), then as in
+        ``process_closes``. A replay's one engine call per bar."""
         try:
-            changed = self.market.apply_kline(bar)
+            changed = self.market.replay_bar(bar)
         except _MALFORMED as err:
             self.bad.record(f"event:KlineUpdate:{type(err).__name__}", f"{bar!r}: {err}")
             changed = ()
-        self.process_closes(changed)
+        if changed is not self._bar_changed:
+            self.process_closes(changed, now)
+            return
+        # `process_closes` for the same (interned) answer as the bar before, written out: the same
+        # rules are due, and this runs on every bar of a replay
+        slots = self._bar_slots
+        if slots:
+            self._touched = True
+            fired = evaluate(slots, now, self.bad)
+            if fired is not None:
+                self._act(fired, changed[0], now)
+        if self._local:
+            self._drain()
+        if now >= self._timers.next_due_ms:
+            self._run_timers(now)
+        if self._persist:
+            self._maybe_save(now)
 
-    def process_closes(self, changed: tuple[Changed, ...]) -> None:
-        """The rest of ``process_kline``, for a replay that also wrote closed bars into the market
+    def process_closes(self, changed: tuple[Changed, ...], now: int | None = None) -> None:
+        """The engine's part of a replayed bar, for a replay that wrote closed bars into the market
         state itself (the backtest's fast path sets candles and indicators from whole-history
-        arrays): ``changed`` is what ``market.apply`` returned, or would have, for the bar. The
-        rules due on it are evaluated, then the steps after an event follow."""
-        now = self.clock.now_ms()
+        arrays): ``changed`` is what ``market.apply`` returned, or would have, for the bar, and
+        ``now`` the clock's time (read if not given). The rules due on it are evaluated, then the
+        steps after an event follow."""
+        if now is None:
+            now = self.clock.now_ms()
         if changed:
             if changed is self._bar_changed:
                 # the same (interned) answer as the bar before: the same rules are due

@@ -20,7 +20,7 @@ This layer takes bars as ``KlineUpdate`` events; reading files is ``rulebot.back
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 
@@ -128,7 +128,7 @@ def replay_bars(
     read ``clock``.
     """
     market = engine.market
-    process = engine.process_kline
+    process = engine.replay_bar
     pending = engine.process_pending
     waiting = engine.pending
     on_bar = paper.on_bar
@@ -151,20 +151,12 @@ def replay_bars(
         engine.start()
     count = 0
     last: KlineUpdate | None = None
-    # the live fields of the symbol of the bar before: a replay's bars are mostly of one symbol,
-    # whose name is one string object, so an identity test finds them without a dict lookup
-    symbol: str | None = None
-    set_last: Callable[[float], None] | None = None
     for bar in iterator if first is None else chain((first,), iterator):
-        advance(bar.ts_event_ms)
+        now = advance(bar.ts_event_ms)
         on_bar(bar)
         if waiting:
             pending()  # the fills of this bar, before the rules at its close see the market
-        if bar.symbol is not symbol:
-            symbol = bar.symbol
-            set_last = market.live_fields(symbol).set_last
-        set_last(bar.close)  # type: ignore[misc]  # set above on the first bar
-        process(bar)
+        process(bar, now)  # the market, the last price (the bar's close), then the rules
         count += 1
         last = bar
     if close_at_end and last is not None:

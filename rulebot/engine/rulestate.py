@@ -168,10 +168,13 @@ def evaluate(slots: Iterable[RuleSlot], now_ms: int, bad: BadInputLog) -> list[R
         if value is None:
             continue
         st = slot.state
-        if st.paused or st.in_flight or now_ms < st.blocked_until_ms:
-            continue
         if not value:
-            st.armed = True
+            # the common case, made cheap: an armed rule stays armed; another is re-armed unless
+            # it is blocked (paused, orders in flight, cooling down)
+            if not st.armed and not (st.paused or st.in_flight or now_ms < st.blocked_until_ms):
+                st.armed = True
+            continue
+        if st.paused or st.in_flight or now_ms < st.blocked_until_ms:
             continue
         if not slot.level:
             if not st.armed:

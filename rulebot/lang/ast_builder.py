@@ -106,8 +106,14 @@ _new_quantity = _maker(ast.Quantity)
 _new_option = _maker(ast.OrderOption)
 
 
+_set_span_start, _set_span_end = ast.Span.start.__set__, ast.Span.end.__set__  # type: ignore[attr-defined]
+
+
 def _span(tok: TokenLike) -> ast.Span:
-    return new_span(tok.start_pos, tok.end_pos)
+    span = _new_object(ast.Span)  # as new_span, without a second call
+    _set_span_start(span, tok.start_pos)
+    _set_span_end(span, tok.end_pos)
+    return span
 
 
 def _whole(tok: TokenLike, what: str) -> int:

@@ -140,7 +140,7 @@ class CheckedRule:
 
     @property
     def has_errors(self) -> bool:
-        return any(d.severity is Severity.ERROR for d in self.diagnostics)
+        return bool(self.diagnostics) and any(d.severity is Severity.ERROR for d in self.diagnostics)
 
     def warmup_for(self, timeframe: str) -> int:
         """Bars of history needed on ``timeframe`` (0 when the rule does not read it)."""
@@ -181,29 +181,22 @@ def _source(source: Source | None, rule: RuleInput) -> Source:
     return source if source is not None else Source.contiguous(f"<rule {rule.name}>", "")
 
 
-@dataclass(frozen=True, slots=True)
-class _Found:
-    """What checking a condition or the actions of a rule gave, when it reported nothing."""
-
-    reads: tuple[Read, ...]
-    history: dict[str, int]  # never changed once made
-    offsets: tuple[Offset, ...]
-    for_bar_timeframes: tuple[str, ...] = ()
-    facts: "ConditionFacts | None" = None
-
-
 class _Repeats:
     """The conditions and actions of one file's rules that checked without a word: rules repeat
     their actions, and some their conditions, word for word, and the parser gives them the same
     AST, so each is read once. A text with a diagnostic is checked in every rule it is in, as its
-    diagnostics are placed through that rule's source."""
+    diagnostics are placed through that rule's source.
+
+    What is kept is the checker that read the text (with the condition's facts): it is not
+    changed once done, and copying what it found for every rule, when most texts of a file are
+    distinct, cost more than the repeats saved."""
 
     __slots__ = ("conditions", "actions")
 
     def __init__(self) -> None:
-        # (id of the AST, its text) -> what it gave; the ASTs live as long as the rules checked
-        self.conditions: dict[tuple[int, str], _Found] = {}
-        self.actions: dict[tuple[int, str], _Found] = {}
+        # (id of the AST, its text) -> what read it; the ASTs live as long as the rules checked
+        self.conditions: dict[tuple[int, str], tuple[ExprChecker, ConditionFacts]] = {}
+        self.actions: dict[tuple[int, str], ExprChecker] = {}
 
 
 def check_rule(rule: RuleInput, ctx: CheckContext) -> CheckedRule:
@@ -218,9 +211,8 @@ def _check_rule(rule: RuleInput, ctx: CheckContext, repeats: _Repeats) -> Checke
     hedge = ctx.position_mode == "hedge"
     cond_key = (id(rule.condition), cond_rep.source.text)
     known = repeats.conditions.get(cond_key) if rule.condition is not None else None
-    cond: ExprChecker | _Found
     if known is not None:
-        cond = known
+        cond = known[0]
         condition_ok = True
     else:
         cond = ExprChecker(cond_rep, ctx.timeframe, ctx.coins)
@@ -231,7 +223,7 @@ def _check_rule(rule: RuleInput, ctx: CheckContext, repeats: _Repeats) -> Checke
                 cond_rep.error("E205", rule.condition.span, "the condition is nested too deeply to read")
         condition_ok = not sink or not any(d.severity is Severity.ERROR for d in sink)
     acts_key = (id(rule.actions), act_rep.source.text)
-    acts: ExprChecker | _Found | None = repeats.actions.get(acts_key)
+    acts = repeats.actions.get(acts_key)
     if acts is None:
         reported = len(sink)
         acts = ExprChecker(act_rep, ctx.timeframe, ctx.coins, in_actions=True)
@@ -240,7 +232,7 @@ def _check_rule(rule: RuleInput, ctx: CheckContext, repeats: _Repeats) -> Checke
         except RecursionError:
             act_rep.error("E205", A.Span(0, len(act_rep.source.text)), "the actions are nested too deeply to read")
         if len(sink) == reported:
-            repeats.actions[acts_key] = _Found(tuple(acts.reads), acts.history, tuple(acts.offsets))
+            repeats.actions[acts_key] = acts
 
     reads = _each_once(cond.reads)
     timeframes = set(cond.for_bar_timeframes)
@@ -255,8 +247,8 @@ def _check_rule(rule: RuleInput, ctx: CheckContext, repeats: _Repeats) -> Checke
         history[tf] = max(history.get(tf, 0), bars)
 
     facts: ConditionFacts | None = None
-    if isinstance(cond, _Found):
-        facts = cond.facts
+    if known is not None:
+        facts = known[1]
     elif rule.condition is not None and condition_ok:
         analyzer = Analyzer(cond.values, hedge)
         flat = plainly_possible(rule.condition, analyzer)
@@ -267,9 +259,14 @@ def _check_rule(rule: RuleInput, ctx: CheckContext, repeats: _Repeats) -> Checke
         else:
             facts = ConditionFacts(rule.condition, analyzer, flat=flat)
         if not sink and rule.enabled:
-            repeats.conditions[cond_key] = _Found(
-                tuple(cond.reads), cond.history, tuple(cond.offsets), tuple(cond.for_bar_timeframes), facts)
-    if facts is not None and condition_ok and not hedge and any(a.__class__ is A.Close for a in rule.actions):
+            repeats.conditions[cond_key] = (cond, facts)
+    places_orders = has_close = False
+    for a in rule.actions:  # a loop, not two any(): this runs for every rule checked
+        if isinstance(a, _ORDERING):
+            places_orders = True
+            if a.__class__ is A.Close:
+                has_close = True
+    if facts is not None and condition_ok and not hedge and has_close:
         # in hedge mode position == 0 may be two equal sides, which close does close
         close_when_flat(rule.actions, facts.requires_flat(), act_rep)
     if condition_ok:
@@ -285,8 +282,8 @@ def _check_rule(rule: RuleInput, ctx: CheckContext, repeats: _Repeats) -> Checke
         action_reads=_each_once(acts.reads),
         is_bar_rule=reads_bars and not rule.scheduled,
         timeframes=_by_length(timeframes),
-        warmup_bars=tuple(Warmup(tf, history[tf]) for tf in _by_length(history)),
-        places_orders=any(isinstance(a, _ORDERING) for a in rule.actions),
+        warmup_bars=tuple([Warmup(tf, history[tf]) for tf in _by_length(history)]) if history else (),
+        places_orders=places_orders,
         offsets=tuple(cond.offsets) + tuple(acts.offsets),
         condition_facts=facts,
     )

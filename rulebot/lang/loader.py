@@ -300,10 +300,8 @@ class _Loader:
             self.report("E103", fm.Span(Location(1, 1), Location(1, 2)), "the file nests values too deeply")
         raise _Abort
 
-    def _visit(self, node: yaml.Node, depth: int) -> None:
-        """Guards for every node walked: depth, alias cycles and alias bombs."""
-        self._visits += 1
-        self._distinct.add(id(node))
+    def _refuse(self, node: yaml.Node, depth: int) -> None:
+        """Reports the guard that ``value`` found broken for ``node``: depth, alias cycles or alias bombs."""
         if depth > MAX_DEPTH:
             self.report("E103", self.span(node), f"the file nests values more than {MAX_DEPTH} levels deep")
             raise _Abort
@@ -319,7 +317,8 @@ class _Loader:
     def pairs(self, node: yaml.MappingNode, where: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
         """A mapping's entries by key text; reports duplicate and non-word keys."""
         out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-        for key_node, value_node in node.value:
+        for pair in node.value:  # the composer's own (key, value) tuples, kept as they are
+            key_node = pair[0]
             if not isinstance(key_node, yaml.ScalarNode):
                 self.report("E105", self.span(key_node), f"a key must be a word, found {describe(key_node)}")
                 continue
@@ -328,22 +327,26 @@ class _Loader:
                 first = out[key][0].start_mark.line + 1
                 self.report("E118", self.span(key_node), f"`{key}` is given twice in {where}",
                             f"the first is on line {first}; keep one of them")
-            out[key] = (key_node, value_node)
+            out[key] = pair
         return out
 
     def value(self, node: yaml.Node, as_text: bool, depth: int) -> Any:
         """The Python value of ``node`` for validation; scalars under ``as_text`` keep the text written."""
-        self._visit(node, depth)
+        self._visits += 1  # the guards of every node walked, tested inline (a call less per node)
+        node_id = id(node)
+        self._distinct.add(node_id)
+        if depth > MAX_DEPTH or node_id in self._open or self._visits > 2 * len(self._distinct) + _ALIAS_ALLOWANCE:
+            self._refuse(node, depth)
         if isinstance(node, yaml.ScalarNode):
             return scalar_value(node, as_text)
-        self._open.add(id(node))
+        self._open.add(node_id)
         try:
             if isinstance(node, yaml.SequenceNode):
                 return [self.value(item, as_text, depth + 1) for item in node.value]
             return {key: self.value(value, key in TEXT_KEYS, depth + 1)
                     for key, (_, value) in self.pairs(node, "one mapping").items()}
         finally:
-            self._open.discard(id(node))
+            self._open.discard(node_id)
 
     def validate(self, model: type[fm.BaseModel], partial: type[fm.BaseModel], data: dict[str, Any],
                  node: yaml.MappingNode, head: fm.Span, where: str,
@@ -488,10 +491,8 @@ _EXPECTED = {
     "bool_parsing": "true or false", "string_type": "text", "dict_type": "a mapping of 'key: value' lines",
     "model_type": "a mapping of 'key: value' lines", "list_type": "a list", "tuple_type": "a list",
 }
-_LIST_HINTS = {
-    "when": "write one condition, joining its parts with 'and' or 'or'",
-    "then": "write the actions on one line, separated by commas",
-}
+_LIST_HINTS = {"when": "write one condition, joining its parts with 'and' or 'or'",
+               "then": "write the actions on one line, separated by commas"}
 _MISSING_HINTS = {
     "symbol": "add a line like 'symbol: BTCUSDT' at the top of the file",
     "then": "add 'then:' with the actions, e.g. 'then: close market'",

@@ -216,7 +216,10 @@ class _Tokens(NamedTuple):
 
     text: str
     kinds: list[str]  # each token's terminal (a word is NAME, whether or not it is a keyword)
-    spans: list[tuple[int, int]]
+    # where each token starts and ends (two lists of ints: a (start, end) pair per token was a
+    # tuple made and freed per token of every rule)
+    starts: list[int]
+    ends: list[int]
     # each token's terminal, or for a word that is a keyword, that keyword: what decides how the
     # text parses (see ``read``); None when a character is not a token
     shape: tuple[str, ...] | None
@@ -229,24 +232,28 @@ _MAX_SHAPE = 256
 """Longest shape, in tokens, whose plan is kept."""
 
 
+_match_start = re.Match.start
+
+
 def _lex(t: Tables, text: str) -> _Tokens:
     """The tokens of ``text``, and its shape. Each match is a token and the blanks after it, the
     end of the text or a character no terminal matches; as every position matches something,
     ``finditer`` yields them back to back from the first character that is not a blank."""
     matches = list(t.lexer.tokens.finditer(text, t.lexer.blanks.match(text).end()))
     kinds = [m.lastgroup or "" for m in matches]
-    spans = [(m.start(), m.start(kind)) for m, kind in zip(matches, kinds)]
+    starts = list(map(_match_start, matches))
+    ends = list(map(_match_start, matches, kinds))  # each kind's group is empty, at the token's end
     if NOT_A_TOKEN in kinds:  # lexing stops at the first character that is not a token
         cut = kinds.index(NOT_A_TOKEN)
-        return _Tokens(text, kinds[:cut] + [""], spans[:cut + 1], None)
+        return _Tokens(text, kinds[:cut] + [""], starts[:cut + 1], ends[:cut + 1], None)
     if "NAME" in kinds:
         keyword = t.keywords.get
         shape = tuple([keyword(text[start:end].lower(), kind) if kind == "NAME" else kind
-                       for kind, (start, end) in zip(kinds, spans)])
+                       for kind, start, end in zip(kinds, starts, ends)])
     else:
         shape = tuple(kinds)
     kinds[-1] = "$END"
-    return _Tokens(text, kinds, spans, shape)
+    return _new_tok(_Tokens, (text, kinds, starts, ends, shape))  # as _Tokens(...), without its Python __new__
 
 
 def read(t: Tables, text: str, start: str) -> Any:
@@ -312,7 +319,7 @@ def _parse_tokens(t: Tables, tokens: _Tokens, start: str, steps: list[Any]) -> A
     depths: list[int] = []
     parens = 0
     text = tokens.text
-    for kind, (tok_start, tok_end) in zip(tokens.kinds, tokens.spans):
+    for kind, tok_start, tok_end in zip(tokens.kinds, tokens.starts, tokens.ends):
         value = text[tok_start:tok_end]
         if kind == "NAME":
             # a word is a keyword where the parser expects that keyword, or everywhere if reserved
@@ -464,14 +471,14 @@ def _plan(steps: list[Any]) -> _Plan:
 
 def _build(plan: _Plan, tokens: _Tokens) -> Any:
     """The AST of ``tokens`` (of the shape ``plan`` was made for)."""
-    text, spans = tokens.text, tokens.spans
+    text, starts, ends = tokens.text, tokens.starts, tokens.ends
     new_object, span_class, set_start, set_end = _new_object, _Span, _set_span_start, _set_span_end
     slots: list[Any] = [None] * plan.slots
     for slot, kind, index in plan.tokens:
-        tok_start, tok_end = spans[index]
+        tok_start, tok_end = starts[index], ends[index]
         slots[slot] = _new_tok(_Tok, (kind, text[tok_start:tok_end], tok_start, tok_end))
     for slot, leaf, index in plan.leaves:
-        tok_start, tok_end = spans[index]
+        tok_start, tok_end = starts[index], ends[index]
         span = new_object(span_class)
         set_start(span, tok_start)
         set_end(span, tok_end)
@@ -479,8 +486,8 @@ def _build(plan: _Plan, tokens: _Tokens) -> Any:
     try:
         for slot, callback, first, last, take, count in plan.nodes:
             span = new_object(span_class)
-            set_start(span, spans[first][0])
-            set_end(span, spans[last][1])
+            set_start(span, starts[first])
+            set_end(span, ends[last])
             slots[slot] = callback(span, take(slots) if count > 1 else (slots[take],) if count else ())
     except SyntaxProblem as e:
         raise Stop(e.span, "E201", e.message, e.hint) from None

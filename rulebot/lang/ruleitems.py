@@ -5,7 +5,6 @@ reported in the author's words."""
 from __future__ import annotations
 
 import re
-from functools import partial
 from typing import Any, Mapping, Protocol
 
 import yaml
@@ -155,14 +154,13 @@ class RuleBuilder:
             if isinstance(getattr(model, key), str):
                 texts[key] = self.text_source(pairs[key][1], key)
                 sources[key] = self._substitute(key, texts[key], uses)
-        ranges = SpanTable.ranges(pairs)
         return fm.Rule(
             index=index, name=model.name.strip() if named else f"rule {index + 1}",
             name_span=head if named else None, span=head,
             when=sources["when"], then=sources["then"], templates=texts, param_uses=tuple(uses),
             cooldown=model.cooldown, every=model.every, at=model.at, cron=model.cron, trigger=model.trigger,
             enabled=model.enabled, priority=model.priority,
-            key_spans=SpanTable(host.index, ranges, values=False), value_spans=SpanTable(host.index, ranges, values=True))
+            key_spans=SpanTable(host.index, pairs, values=False), value_spans=SpanTable(host.index, pairs, values=True))
 
     def _read_as_mapping(self, index: int, pairs: dict[str, tuple[yaml.Node, yaml.Node]]) -> bool:
         """E109: an unquoted rule with ': ' in it, which YAML read as a mapping (``when x: y``)."""
@@ -185,8 +183,8 @@ class RuleBuilder:
         if rule_text and not node.style:
             self._check_comment(node, field)
         # The map is made only if a diagnostic or explain asks for it (most rules never do).
-        return Source.deferred(host.file, node.value, partial(
-            _scalar_positions, host.index, node.start_mark.index, node.end_mark.index, node.style, node.value))
+        return Source.deferred(host.file, node.value, _scalar_positions, host.index, node.start_mark.index,
+                               node.end_mark.index, node.style, node.value)
 
     def _check_comment(self, node: yaml.ScalarNode, field: str) -> None:
         """W107: an unquoted rule text that YAML cut at ' #', when what is left cannot be a whole rule."""
@@ -239,7 +237,7 @@ class RuleBuilder:
             last = match.end()
         pieces.append(text[last:])
         runs.append((last, len(text) + 1, -1))
-        return Source.deferred(template.file, "".join(pieces), partial(_substituted_positions, template, runs))
+        return Source.deferred(template.file, "".join(pieces), _substituted_positions, template, runs)
 
     def _undeclared(self, source: Source, start: int, end: int, name: str, field: str) -> None:
         if name.isidentifier():

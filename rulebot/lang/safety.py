@@ -8,6 +8,7 @@ it warns only on what interval reasoning (``intervals.py``) proves or the rule t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 
 from rulebot.lang import ast as A
 from rulebot.lang.intervals import MAX_DISJUNCTS, Analyzer, Disjuncts, Interval, overlap, requires_flat
@@ -23,8 +24,16 @@ _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 def opening_orders(actions: Sequence[A.Action]) -> list[A.Order]:
     """The buy and sell orders that may open or grow a position (not ``reduce only``)."""
-    return [a for a in actions if isinstance(a, A.Order)
-            and not any(o.kind == "reduce_only" for o in a.options)]
+    # loops rather than a comprehension and any(): this runs twice per rule checked
+    orders: list[A.Order] = []
+    for a in actions:
+        if isinstance(a, A.Order):
+            for o in a.options:
+                if o.kind == "reduce_only":
+                    break
+            else:
+                orders.append(a)
+    return orders
 
 
 def order_span(order: A.Order) -> A.Span:
@@ -85,7 +94,7 @@ def unguarded(actions: Sequence[A.Action], reads_names: Sequence[str], cooldown_
     orders = opening_orders(actions)
     if scheduled or not has_condition or not orders or (cooldown_s or 0) > 0:
         return
-    if any(name in POSITION_GUARD_FIELDS for name in reads_names):
+    if not POSITION_GUARD_FIELDS.isdisjoint(reads_names):
         return
     rep.warning("W101", order_span(orders[0]),
                 "this rule places orders with no position or order guard and no cooldown",
@@ -131,9 +140,12 @@ def stops_beyond_liquidation(actions: Sequence[A.Action], leverage: float | None
                                  "use a tighter stop or a lower leverage", label="beyond liquidation")
 
 
+_side = attrgetter("side")
+
+
 def sides(actions: Sequence[A.Action]) -> frozenset[str]:
     """The sides (``buy``, ``sell``) of a rule's opening orders."""
-    return frozenset(o.side for o in opening_orders(actions))
+    return frozenset(map(_side, opening_orders(actions)))
 
 
 def conflicting(facts_a: Disjuncts, facts_b: Disjuncts, sides_a: frozenset[str], sides_b: frozenset[str]) -> bool:

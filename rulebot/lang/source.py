@@ -31,20 +31,23 @@ class Source:
     Immutable; equal when file, text and positions are equal (as the frozen dataclass it was).
     """
 
-    __slots__ = ("file", "text", "_positions", "_build")
+    __slots__ = ("file", "text", "_positions", "_build", "_args")
 
     file: str
     text: str
 
     def __init__(self, file: str, text: str, positions: Sequence[Location]) -> None:
-        _init(self, file, text, None, None)
+        _init(self, file, text, None, None, ())
         object.__setattr__(self, "_positions", _checked(text, positions))
 
     @classmethod
-    def deferred(cls, file: str, text: str, build: Callable[[], Sequence[Location]]) -> "Source":
-        """A source whose map ``build()`` makes when first needed (one entry per character plus one)."""
+    def deferred(cls, file: str, text: str, build: Callable[..., Sequence[Location]], *args: Any) -> "Source":
+        """A source whose map ``build(*args)`` makes when first needed (one entry per character plus one).
+
+        The arguments are kept by the source itself: the loader makes two sources per rule, and a
+        ``partial`` each (and its keyword dict) would be two more objects to make and free."""
         source = cls.__new__(cls)
-        _init(source, file, text, None, build)
+        _init(source, file, text, None, build, args)
         return source
 
     @classmethod
@@ -57,9 +60,10 @@ class Source:
         """The file position of each character, and of the end of the text."""
         positions = self._positions
         if positions is None:
-            positions = _checked(self.text, self._build())
+            positions = _checked(self.text, self._build(*self._args))
             object.__setattr__(self, "_positions", positions)
             object.__setattr__(self, "_build", None)
+            object.__setattr__(self, "_args", ())
         return positions
 
     def location(self, offset: int) -> Location:
@@ -89,11 +93,12 @@ class Source:
 
 
 def _init(source: Source, file: str, text: str, positions: tuple[Location, ...] | None,
-          build: Callable[[], Sequence[Location]] | None) -> None:
+          build: Callable[..., Sequence[Location]] | None, args: tuple[Any, ...]) -> None:
     object.__setattr__(source, "file", file)
     object.__setattr__(source, "text", text)
     object.__setattr__(source, "_positions", positions)
     object.__setattr__(source, "_build", build)
+    object.__setattr__(source, "_args", args)
 
 
 def _checked(text: str, positions: Sequence[Location]) -> tuple[Location, ...]:

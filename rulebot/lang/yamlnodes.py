@@ -42,35 +42,30 @@ def node_span(index: LineIndex, node: yaml.Node) -> Span:
 class SpanTable(Mapping[str, Span]):
     """Spans by key, made when asked for: a file holds thousands and few are ever read.
 
-    ``ranges`` maps each key to file indices ``(key start, key end, value start, value end)``,
-    shared by the key table (``values=False``) and the value table of one mapping.
+    ``pairs`` maps each key to its (key node, value node), as ``Loader.pairs`` gives them; one dict
+    serves the key table (``values=False``) and the value table of a mapping. Only the nodes'
+    marks are read, and only when a span is asked for.
     """
 
-    __slots__ = ("_index", "_ranges", "_first")
+    __slots__ = ("_index", "_pairs", "_which")
 
-    def __init__(self, index: LineIndex, ranges: Mapping[str, tuple[int, int, int, int]], values: bool) -> None:
+    def __init__(self, index: LineIndex, pairs: Mapping[str, tuple[yaml.Node, yaml.Node]], values: bool) -> None:
         self._index = index
-        self._ranges = ranges
-        self._first = 2 if values else 0
-
-    @staticmethod
-    def ranges(pairs: Mapping[str, tuple[yaml.Node, yaml.Node]]) -> dict[str, tuple[int, int, int, int]]:
-        """The file indices of each key and value of a mapping's ``pairs``."""
-        return {key: (k.start_mark.index, k.end_mark.index, v.start_mark.index, v.end_mark.index)
-                for key, (k, v) in pairs.items()}
+        self._pairs = pairs
+        self._which = 1 if values else 0
 
     def __getitem__(self, key: str) -> Span:
-        found = self._ranges[key]
-        return span_between(self._index, found[self._first], found[self._first + 1])
+        node = self._pairs[key][self._which]
+        return span_between(self._index, node.start_mark.index, node.end_mark.index)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._ranges)
+        return iter(self._pairs)
 
     def __len__(self) -> int:
-        return len(self._ranges)
+        return len(self._pairs)
 
     def __repr__(self) -> str:
-        return f"SpanTable({sorted(self._ranges)})"
+        return f"SpanTable({sorted(self._pairs)})"
 
 
 def scalar_value(node: yaml.ScalarNode, as_text: bool) -> Any:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from math import inf as INF
 
 from rulebot.market.anomalies import Anomaly, AnomalyLog
 from rulebot.market.candles import CandleSeries
@@ -81,6 +82,9 @@ class MarketState:
         self.history = history
         self.anomalies = AnomalyLog()
         self._symbols: dict[str, SymbolState] = {}
+        # what `replay_bar` found for the last bar: (symbol, timeframe) as the event spelled them,
+        # then the live fields, the series and its interned close answer
+        self._replayed: tuple[str, str, LiveFields, CandleSeries, tuple[Changed, ...]] | None = None
 
     def symbol(self, symbol: str) -> SymbolState:
         """The state of a symbol, created empty on first use."""
@@ -204,6 +208,69 @@ class MarketState:
         for s in closed:
             seen.setdefault(s.timeframe, state.bar_closed(s.timeframe))
         return tuple(seen.values())
+
+    def replay_bar(self, event: KlineUpdate) -> tuple[Changed, ...]:
+        """A replayed bar (the last price is its close, as nothing else trades in a bar replay),
+        then ``apply_kline``: a replay's one market call per bar.
+
+        The next valid closed bar of a series with no aggregates and nothing forming — every bar
+        of a replay — is closed here in one step: the ring stores of `CandleSeries.append_closed`
+        and the indicator updates of `IndicatorCache.on_bar`, written out (each call saved is a
+        fair part of a replayed bar). Any other kline takes `apply_kline`.
+        """
+        found = self._replayed
+        # a replay's bars are mostly of one symbol and timeframe, each one string object: an
+        # identity test finds their series without two dict lookups
+        if found is None or event.symbol is not found[0] or event.timeframe is not found[1]:
+            # the last price first: it is set even when the timeframe turns out to be bad
+            self.live_fields(event.symbol).set_last(event.close)
+            found = self._replay_target(event)
+        live = found[2]
+        live.price = live.last = event.close  # `LiveFields.set_last`
+        series = found[3]
+        start = event.start_ms
+        if not (event.confirm and start > series.start_ms and series.forming is None and not series._children):
+            return self.apply_kline(event)
+        o, h, lo, c, v = event.open, event.high, event.low, event.close, event.volume
+        # the validity test of `append_closed`, same comparisons in the same order; an invalid bar
+        # (recorded and stored as unknown) takes the general path
+        if not (0.0 < lo and lo <= o and o <= h and h < INF and lo <= c and c <= h and 0.0 <= v and v < INF):
+            return self.apply_kline(event)
+        i = series._pos
+        opens, highs, lows, closes, volumes = series._cols
+        opens[i] = o
+        highs[i] = h
+        lows[i] = lo
+        closes[i] = c
+        volumes[i] = v
+        series._starts[i] = start
+        series._pos = i + 1 if i + 1 < series.capacity else 0
+        series.count += 1
+        series.start_ms = start
+        for kernel, outs in series.indicators._plan:
+            values = kernel.update(o, h, lo, c, v)
+            for handle, k in outs:
+                x = values[k]
+                pos = handle._pos
+                hist = handle._hist
+                hist[pos] = x
+                handle._pos = pos + 1 if pos + 1 < len(hist) else 0
+                handle.count += 1
+                handle.value = x
+        return found[4]
+
+    def _replay_target(self, event: KlineUpdate) -> tuple[str, str, LiveFields, CandleSeries, tuple[Changed, ...]]:
+        """What `replay_bar` needs for the symbol and timeframe of ``event`` (created if new)."""
+        state = self.symbol(event.symbol)
+        series = state.candles.get(event.timeframe)
+        if series is None:
+            series = self.candles(event.symbol, event.timeframe)
+        tf = series.timeframe
+        alone = state._closed_alone.get(tf)
+        if alone is None:
+            alone = state._closed_alone[tf] = (state.bar_closed(tf),)
+        found = self._replayed = (event.symbol, event.timeframe, state.live, series, alone)
+        return found
 
     def load_bars(
         self,

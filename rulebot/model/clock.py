@@ -28,7 +28,9 @@ class SimClock:
     def now_ms(self) -> int:
         return self._now_ms
 
-    def advance_to(self, ts_ms: int) -> None:
-        """Move to ``ts_ms``; time never goes backwards."""
+    def advance_to(self, ts_ms: int) -> int:
+        """Move to ``ts_ms``; time never goes backwards. Returns the time now (what ``now_ms``
+        would: a replay reads it once per bar with no second call)."""
         if ts_ms > self._now_ms:
             self._now_ms = ts_ms
+        return self._now_ms
