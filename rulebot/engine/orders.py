@@ -42,7 +42,7 @@ from rulebot.engine.rulestate import RuleSlot
 from rulebot.engine.ruleset import FileRules
 from rulebot.exchange.base import Exchange
 from rulebot.exchange.errors import ExchangeUnavailable, OrderRejected
-from rulebot.journal.journal import Journal
+from rulebot.journal.journal import Journal, JsonText
 from rulebot.journal.schema import JournalError
 from rulebot.model.enums import OrderStatus, PositionMode
 from rulebot.model.events import Execution, OrderUpdate
@@ -112,7 +112,7 @@ class ActionRunner:
             if isinstance(prepared, Rejection):
                 self._refuse(slot, prepared, now_ms)
                 return
-            params = prepared.action.model_dump_json()
+            params = JsonText(prepared.action.model_dump_json())
             self._journal.record_action(slot.name, slot.symbol, seq, prepared.action.kind, params, now_ms)
             if prepared.note:
                 log.info("action_note rule=%r symbol=%s note=%r", slot.name, slot.symbol, prepared.note)
@@ -239,7 +239,8 @@ class ActionRunner:
             log.warning("after_fill_rejected rule=%r link=%s reason=%r", name, event.order_link_id, result.reason)
             self._journal.record_rejection(name, event.symbol, result.reason, result.code.value, now)
             return
-        self._journal.record_action(name, event.symbol, seq, result.action.kind, result.action.model_dump_json(), now)
+        self._journal.record_action(name, event.symbol, seq, result.action.kind,
+                                   JsonText(result.action.model_dump_json()), now)
         for request in result.requests:
             try:
                 self._exchange.submit(request)
@@ -318,7 +319,7 @@ class ActionRunner:
         return tuple(sent)
 
 
-def request_json(request: Request) -> str:
+def request_json(request: Request) -> JsonText:
     """A request's fields as JSON text, numbers as the exact strings sent."""
     out: dict[str, object] = {"request": type(request).__name__}
     for f in dataclasses.fields(request):
@@ -328,7 +329,7 @@ def request_json(request: Request) -> str:
         elif isinstance(value, Enum):
             value = value.value
         out[f.name] = value
-    return json.dumps(out, separators=(",", ":"))
+    return JsonText(json.dumps(out, separators=(",", ":")))
 
 
 def _positive(text: str) -> bool:

@@ -30,6 +30,16 @@ log = logging.getLogger(__name__)
 _FINAL = tuple(s.value for s in OrderStatus if not s.is_open)
 
 
+class JsonText(str):
+    """Text a JSON serializer has just produced (``model_dump_json()``, ``json.dumps``).
+
+    The journal checks that parameters are JSON text by parsing them; text of this type was
+    made by a serializer, so it is taken without parsing it a second time.
+    """
+
+    __slots__ = ()
+
+
 class Journal:
     """The journal file (``path``), or an in-memory one (``path=None``).
 
@@ -343,7 +353,7 @@ class Journal:
     def _check_json(self, text: str) -> None:
         # An action's params are journalled twice (its action and its order) as the same text
         # object: checking that object once is the same check.
-        if text is self._checked:
+        if text is self._checked or type(text) is JsonText:
             return
         try:
             json.loads(text)
