@@ -235,12 +235,7 @@ class Engine:
             fired = evaluate(slots, now, self.bad)
             if fired is not None:
                 self._act(fired, changed[0], now)
-        if self._local:
-            self._drain()
-        if now >= self._timers.next_due_ms:
-            self._run_timers(now)
-        if self._persist:
-            self._maybe_save(now)
+        self._after_event(now)
 
     def process_closes(self, changed: tuple[Changed, ...], now: int | None = None) -> None:
         """The engine's part of a replayed bar, for a replay that wrote closed bars into the market
@@ -266,12 +261,7 @@ class Engine:
                 fired = evaluate(slots, now, self.bad)
                 if fired is not None:
                     self._act(fired, changed[0], now)
-        if self._local:
-            self._drain()
-        if now >= self._timers.next_due_ms:
-            self._run_timers(now)
-        if self._persist:
-            self._maybe_save(now)
+        self._after_event(now)
 
     @property
     def next_timer_ms(self) -> int:
@@ -360,10 +350,12 @@ class Engine:
             return
         handler(event)
 
-    def _after_event(self) -> None:
+    def _after_event(self, now: int | None = None) -> None:
+        """The steps after every event: what it caused, the timers due, the periodic state save."""
         if self._local:
             self._drain()
-        now = self.clock.now_ms()
+        if now is None:
+            now = self.clock.now_ms()
         if now >= self._timers.next_due_ms:
             self._run_timers(now)
         if self._persist:

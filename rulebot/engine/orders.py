@@ -43,6 +43,7 @@ from rulebot.engine.ruleset import FileRules
 from rulebot.exchange.base import Exchange
 from rulebot.exchange.errors import ExchangeUnavailable, OrderRejected
 from rulebot.journal.journal import Journal, JsonText
+from rulebot.journal.records import FillRecord
 from rulebot.journal.schema import JournalError
 from rulebot.model.enums import OrderStatus, PositionMode
 from rulebot.model.events import Execution, OrderUpdate
@@ -215,7 +216,10 @@ class ActionRunner:
 
     def on_execution(self, event: Execution) -> None:
         """A fill: journal it; remember the average price of an order whose stops wait for it."""
-        self._journal.record_fill(event)
+        self._journal.record_fill(FillRecord(
+            event.exec_id, event.ts_event_ms, event.symbol, event.order_id, event.order_link_id,
+            event.side.value, event.price, event.qty, event.fee, event.is_maker, event.exit_reason,
+        ))
         link = event.order_link_id
         if link and link in self._after:
             acc = self._fills.setdefault(link, [0.0, 0.0])

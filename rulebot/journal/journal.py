@@ -20,14 +20,13 @@ from pathlib import Path
 from types import TracebackType
 
 from rulebot.journal.queries import select_entries
-from rulebot.journal.records import ORDER_INTENT, EntryKind, JournalEntry, OrderRecord, RuleStateRecord
+from rulebot.journal.records import (
+    FINAL_ORDER_STATUSES, ORDER_INTENT, EntryKind, FillRecord, JournalEntry, OrderRecord, RuleStateRecord,
+)
 from rulebot.journal.schema import JournalError, migrate
-from rulebot.model.enums import OrderStatus
-from rulebot.model.events import Execution
 
 log = logging.getLogger(__name__)
 
-_FINAL = tuple(s.value for s in OrderStatus if not s.is_open)
 
 
 class JsonText(str):
@@ -229,18 +228,18 @@ class Journal:
         self._write(_UPDATE_ORDER, params)
         return True
 
-    def record_fill(self, fill: Execution) -> None:
+    def record_fill(self, fill: FillRecord) -> None:
         """A fill, attributed to the rule of its order (none for exchange-made TP/SL closes).
 
         The same ``exec_id`` twice (a fill seen again after a reconnect) is kept once."""
         link = fill.order_link_id
-        values = (fill.symbol, fill.order_id, link, fill.side.value, fill.price, fill.qty, fill.fee,
+        values = (fill.symbol, fill.order_id, link, fill.side, fill.price, fill.qty, fill.fee,
                   int(fill.is_maker), fill.exit_reason)
         if self._batch:
-            self._write(_INSERT_FILL, (fill.exec_id, fill.ts_event_ms, self._links.get(link, "") if link else "",
+            self._write(_INSERT_FILL, (fill.exec_id, fill.ts_ms, self._links.get(link, "") if link else "",
                                        *values))
         else:
-            self._write(_INSERT_FILL_LOOKUP, (fill.exec_id, fill.ts_event_ms, link, link, *values))
+            self._write(_INSERT_FILL_LOOKUP, (fill.exec_id, fill.ts_ms, link, link, *values))
 
     def record_event(self, kind: str, detail: str, ts_ms: int, rule: str = "") -> None:
         """An engine event: ``reload_rejected``, ``halt``, ``start``, ``stop``, ..."""
@@ -302,8 +301,8 @@ class Journal:
         """Orders not known to be finished (intents and open orders), oldest first: what a
         restart must reconcile with the exchange before sending anything."""
         self.flush()
-        marks = ",".join("?" * len(_FINAL))
-        rows = self._conn.execute(_ORDER_SELECT + f" WHERE status NOT IN ({marks}) ORDER BY id", _FINAL)
+        marks = ",".join("?" * len(FINAL_ORDER_STATUSES))
+        rows = self._conn.execute(_ORDER_SELECT + f" WHERE status NOT IN ({marks}) ORDER BY id", FINAL_ORDER_STATUSES)
         return [OrderRecord(*row) for row in rows]
 
     def order_owners(self) -> list[tuple[str, str, str]]:

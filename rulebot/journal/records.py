@@ -74,3 +74,25 @@ class RuleStateRecord:
     # The compiled condition's own memory (``crosses``, ``for``, ``rising``: CompiledRule.snapshot_state),
     # as (key, value) pairs in the order the rule gave them.
     memory: tuple[tuple[str, float | int | bool | None], ...] = ()
+
+
+FINAL_ORDER_STATUSES = ("filled", "cancelled", "rejected")
+"""Order statuses after which an order can change no more (the journal's ``status`` column holds
+``model.enums.OrderStatus`` values; a test pins these to the ones that are not open)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FillRecord:
+    """A fill as the journal stores it: the engine makes one from each execution event."""
+
+    exec_id: str
+    ts_ms: int
+    symbol: str
+    order_id: str
+    order_link_id: str
+    side: str
+    price: str
+    qty: str
+    fee: str
+    is_maker: bool
+    exit_reason: str = ""

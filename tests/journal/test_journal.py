@@ -10,21 +10,21 @@ from pathlib import Path
 import pytest
 
 from rulebot.journal import (
+    FINAL_ORDER_STATUSES,
     ORDER_INTENT,
     EntryKind,
+    FillRecord,
     Journal,
     JournalError,
     RuleStateRecord,
     current_version,
     schema,
 )
-from rulebot.model import Execution, Side
+from rulebot.model.enums import OrderStatus
 
 
-def _fill(exec_id: str, link: str, ts: int = 2000, reason: str = "") -> Execution:
-    return Execution(
-        "BTCUSDT", ts, ts, exec_id, "oid-1", link, Side.SELL, "30100.10", "0.010", "0.1655", False, reason
-    )
+def _fill(exec_id: str, link: str, ts: int = 2000, reason: str = "") -> FillRecord:
+    return FillRecord(exec_id, ts, "BTCUSDT", "oid-1", link, "sell", "30100.10", "0.010", "0.1655", False, reason)
 
 
 def _sample(j: Journal) -> None:
@@ -253,3 +253,8 @@ def test_read_only_needs_an_existing_current_journal(tmp_path: Path, monkeypatch
     monkeypatch.setattr(schema, "MIGRATIONS", newer)
     with pytest.raises(JournalError, match="open it once for writing"):
         Journal(path, read_only=True)
+
+
+def test_final_order_statuses_are_the_model_s_closed_ones() -> None:
+    """The journal keeps its own list (it sits beside ``model``, not above it): it must not drift."""
+    assert set(FINAL_ORDER_STATUSES) == {s.value for s in OrderStatus if not s.is_open}

@@ -12,12 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rulebot.journal import EntryKind, Journal, JournalError, RuleStateRecord
-from rulebot.model import Execution, Side
+from rulebot.journal import EntryKind, FillRecord, Journal, JournalError, RuleStateRecord
 
 
-def _fill(exec_id: str, link: str, ts: int) -> Execution:
-    return Execution("BTCUSDT", ts, ts, exec_id, "oid", link, Side.SELL, "30100.1", "0.010", "0.1655", False, "")
+def _fill(exec_id: str, link: str, ts: int) -> FillRecord:
+    return FillRecord(exec_id, ts, "BTCUSDT", "oid", link, "sell", "30100.1", "0.010", "0.1655", False, "")
 
 
 # One step of a journal's life: (what, a small number that picks names and times).
