@@ -43,10 +43,13 @@ def bind(call: A.Call, params: Sequence[Param], rep: Reporter, example: Callable
          less_than: Sequence[tuple[str, str]] = ()) -> Bound:
     """Read the arguments of ``call`` against ``params``, reporting every problem found;
     ``example`` gives a call to show in hints (only computed when one is needed)."""
-    if not call.kwargs:
-        plain = _plain(call, params, less_than)
-        if plain is not None:
-            return plain
+    plain = plain_arguments(call, params, less_than)
+    if plain is not None:
+        bound = _new_object(Bound)  # Bound(tuple(values.items()), timeframe, True), as in checked_values
+        _set_values(bound, tuple(plain[0].items()))
+        _set_timeframe(bound, plain[1])
+        _set_ok(bound, True)
+        return bound
     ok = True
     positional = list(call.args)
     tf_node: A.Expr | None = positional.pop() if positional and isinstance(positional[-1], A.Duration) else None
@@ -110,44 +113,52 @@ def bind(call: A.Call, params: Sequence[Param], rep: Reporter, example: Callable
     return Bound(tuple(values.items()), timeframe, ok)  # in the order of params, as they were read
 
 
-def _plain(call: A.Call, params: Sequence[Param], less_than: Sequence[tuple[str, str]]) -> Bound | None:
-    """The binding of a call whose arguments are all valid numbers in order, perhaps with a
-    timeframe last (``rsi(14)``, ``ema(20, 5m)``): most calls, read with nothing to report.
-    None for any other call, which ``bind`` then reads in full."""
+def plain_arguments(call: A.Call, params: Sequence[Param],
+                    less_than: Sequence[tuple[str, str]] = ()) -> tuple[dict[str, int | float], str | None] | None:
+    """The parameter values and timeframe (None: the file's) of a call whose arguments are all
+    valid numbers in order, perhaps with a timeframe last (``rsi(14)``, ``ema(20, 5m)``): most
+    calls, read with nothing to report. None for any other call, which ``bind`` reads in full."""
+    if call.kwargs:
+        return None
     args = call.args
     timeframe = None
-    if args and isinstance(args[-1], A.Duration):
-        timeframe = timeframe_for(args[-1].count, args[-1].unit)
-        if timeframe is None:
-            return None
-        args = args[:-1]
-    if len(args) > len(params):
+    if args:
+        last = args[-1]
+        if last.__class__ is _DURATION:
+            timeframe = timeframe_for(last.count, last.unit)
+            if timeframe is None:
+                return None
+            args = args[:-1]
+    given = len(args)
+    if given > len(params):
         return None
     values: dict[str, int | float] = {}
     for i, p in enumerate(params):
-        if i < len(args):
+        if i < given:
             node = args[i]
-            if not isinstance(node, A.Number):
+            if node.__class__ is not _NUMBER:
                 return None
             value = float(node.text)
-            if value != value or not p.admits(value):
+            # p.admits(value) written out (NaN is admitted by nothing)
+            if not (value > p.lo if p.lo_open else value >= p.lo) or not value <= p.hi:
                 return None
-            values[p.name] = int(value) if p.integer else value
-        elif p.required:
+            if p.integer:
+                if value != int(value):
+                    return None
+                values[p.name] = int(value)
+            else:
+                values[p.name] = value
+        elif p.default is None:  # required
             return None
         else:
-            assert p.default is not None
             values[p.name] = int(p.default) if p.integer else p.default
     for small, big in less_than:
         if small in values and big in values and not values[small] < values[big]:
             return None
-    bound = _new_object(Bound)  # Bound(tuple(values.items()), timeframe, True), as in checked_values
-    _set_values(bound, tuple(values.items()))
-    _set_timeframe(bound, timeframe)
-    _set_ok(bound, True)
-    return bound
+    return values, timeframe
 
 
+_DURATION, _NUMBER = A.Duration, A.Number
 _new_object = object.__new__
 _set_values = Bound.values.__set__  # type: ignore[attr-defined]
 _set_timeframe = Bound.timeframe.__set__  # type: ignore[attr-defined]

@@ -9,10 +9,16 @@ equal to the original. Names (fields, indicators, words) are stored lower-cased.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
+    """Where a node is written: offsets ``start`` (inclusive) to ``end`` into the rule text.
+
+    A named tuple rather than a slotted dataclass: one is made for every node, and a tuple is
+    made in one call, holds only ints (so the collector stops tracking it) and is freed cheaply.
+    """
+
     start: int
     end: int
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, fields
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from lark import Token, Transformer, Tree
 from lark.exceptions import VisitError
 
 from rulebot.lang import ast
+from rulebot.lang.makers import maker
 
 
 class TokenLike(Protocol):
@@ -52,68 +53,23 @@ _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 _TIMEFRAME_ALIASES = {"d": "d", "w": "w"}
 
 
-# Every rule makes a dozen nodes. The frozen dataclass's __init__ sets each field through
-# object.__setattr__ in Python; the nodes made most often are made by setting their slots
-# through the slot descriptors instead: the same objects, in about half the time.
+# Every rule makes a dozen nodes: the ones made most often are made by a maker (``makers.py``).
 _new_object = object.__new__
-_Node = TypeVar("_Node")
 
 
-def _maker(cls: type[_Node]) -> Callable[..., _Node]:
-    """A function making ``cls`` (a frozen, slotted dataclass) from all its fields, in order."""
-    setters = [getattr(cls, f.name).__set__ for f in fields(cls)]  # type: ignore[arg-type]
-    if len(setters) == 2:
-        set0, set1 = setters
-
-        def make2(a: Any, b: Any) -> _Node:
-            node = _new_object(cls)
-            set0(node, a)
-            set1(node, b)
-            return node  # type: ignore[no-any-return]
-        return make2
-    if len(setters) == 3:
-        set0, set1, set2 = setters
-
-        def make3(a: Any, b: Any, c: Any) -> _Node:
-            node = _new_object(cls)
-            set0(node, a)
-            set1(node, b)
-            set2(node, c)
-            return node  # type: ignore[no-any-return]
-        return make3
-    if len(setters) == 5:
-        set0, set1, set2, set3, set4 = setters
-
-        def make5(a: Any, b: Any, c: Any, d: Any, e: Any) -> _Node:
-            node = _new_object(cls)
-            set0(node, a)
-            set1(node, b)
-            set2(node, c)
-            set3(node, d)
-            set4(node, e)
-            return node  # type: ignore[no-any-return]
-        return make5
-    raise TypeError(f"no maker for {len(setters)} fields")
+_new_number = maker(ast.Number)
+_new_compare = maker(ast.Compare)
+_new_call = maker(ast.Call)
+_new_and = maker(ast.And)
+_new_quantity = maker(ast.Quantity)
+_new_option = maker(ast.OrderOption)
 
 
-new_span: Callable[[int, int], ast.Span] = _maker(ast.Span)
-"""``ast.Span(start, end)``, made fast (one per node)."""
-_new_number = _maker(ast.Number)
-_new_compare = _maker(ast.Compare)
-_new_call = _maker(ast.Call)
-_new_and = _maker(ast.And)
-_new_quantity = _maker(ast.Quantity)
-_new_option = _maker(ast.OrderOption)
-
-
-_set_span_start, _set_span_end = ast.Span.start.__set__, ast.Span.end.__set__  # type: ignore[attr-defined]
+_new_tuple = tuple.__new__
 
 
 def _span(tok: TokenLike) -> ast.Span:
-    span = _new_object(ast.Span)  # as new_span, without a second call
-    _set_span_start(span, tok.start_pos)
-    _set_span_end(span, tok.end_pos)
-    return span
+    return _new_tuple(ast.Span, (tok.start_pos, tok.end_pos))  # as ast.Span(...), without its Python __new__
 
 
 def _whole(tok: TokenLike, what: str) -> int:

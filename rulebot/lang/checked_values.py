@@ -2,20 +2,22 @@
 and each percent read as an ``Offset``; and how the checker makes them on its hot path.
 
 The checker makes a Value for every node of every rule and a Read for every field and indicator.
-The frozen dataclass's __init__ sets each field through ``object.__setattr__`` in Python, which
-made them a large part of a check; ``make_value`` and ``indicator_read`` set the slots through
-their descriptors instead, which gives the same objects at a quarter of the cost.
+A frozen dataclass's __init__ sets each field through ``object.__setattr__`` in Python, which
+made them a large part of a check: a Value is a named tuple, made in one step, and
+``indicator_read`` sets a Read's slots through their descriptors, a quarter of the cost.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rulebot.lang import ast as A
 from rulebot.lang.kinds import Kind, Operand
 from rulebot.lang.vocabulary import Field, ReadSource, Scale
 
-__all__ = ["CONDITION", "ERROR", "Offset", "Read", "Value", "field_reading", "indicator_read", "make_value"]
+__all__ = ["CONDITION", "ERROR", "Offset", "Read", "Value", "field_reading", "indicator_read", "make_value",
+           "new_value"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +46,11 @@ class Offset:
     in_actions: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Value:
-    """What the checker knows of an expression's value."""
+class Value(NamedTuple):
+    """What the checker knows of an expression's value.
+
+    A named tuple, not a dataclass: one is made for every node of every rule, and a tuple is
+    made in one step (``make_value``) where a frozen dataclass sets each field in Python."""
 
     kind: Kind
     bare: bool = False              # a bare number literal: takes the kind of what it meets
@@ -63,23 +67,14 @@ class Value:
 _OPERANDS = {(kind, bare): Operand(kind, bare) for kind in Kind for bare in (False, True)}
 
 _new_object = object.__new__
-_set_kind = Value.kind.__set__  # type: ignore[attr-defined]
-_set_bare = Value.bare.__set__  # type: ignore[attr-defined]
-_set_const = Value.const.__set__  # type: ignore[attr-defined]
-_set_key = Value.key.__set__  # type: ignore[attr-defined]
-_set_scale = Value.scale.__set__  # type: ignore[attr-defined]
+new_value = tuple.__new__
+"""``new_value(Value, (kind, bare, const, key, scale))``: a Value without a Python call (hot paths)."""
 
 
 def make_value(kind: Kind, bare: bool = False, const: float | None = None, key: str | None = None,
                scale: Scale | None = None) -> Value:
-    """``Value(kind, bare, const, key, scale)``, made without the dataclass's __init__."""
-    v = _new_object(Value)
-    _set_kind(v, kind)
-    _set_bare(v, bare)
-    _set_const(v, const)
-    _set_key(v, key)
-    _set_scale(v, scale)
-    return v
+    """``Value(kind, bare, const, key, scale)``, made without the named tuple's Python __new__."""
+    return new_value(Value, (kind, bare, const, key, scale))  # type: ignore[arg-type]
 
 
 _INDICATOR = ReadSource.INDICATOR

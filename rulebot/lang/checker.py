@@ -14,12 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from operator import attrgetter
 
 from rulebot.lang import ast as A
 from rulebot.lang.actioncheck import check_actions
 from rulebot.lang.diagnostics import Diagnostic, Severity
 from rulebot.lang.expressions import ExprChecker, Offset, Read
 from rulebot.lang.intervals import Analyzer, Disjuncts, requires_flat
+from rulebot.lang.makers import maker
 from rulebot.lang.report import Reporter
 from rulebot.lang.safety import (
     close_when_flat,
@@ -191,42 +193,46 @@ class _Repeats:
     changed once done, and copying what it found for every rule, when most texts of a file are
     distinct, cost more than the repeats saved."""
 
-    __slots__ = ("conditions", "actions")
+    __slots__ = ("conditions", "actions", "coins", "order_sides")
 
-    def __init__(self) -> None:
+    def __init__(self, coins: frozenset[str]) -> None:
         # (id of the AST, its text) -> what read it; the ASTs live as long as the rules checked
         self.conditions: dict[tuple[int, str], tuple[ExprChecker, ConditionFacts]] = {}
         self.actions: dict[tuple[int, str], ExprChecker] = {}
+        self.coins = coins  # ``CheckContext.coins``, asked once per file
+        # the sides of every order of the file, opening or not: without both, W103 has no pair
+        self.order_sides: set[str] = set()
 
 
 def check_rule(rule: RuleInput, ctx: CheckContext) -> CheckedRule:
     """Check one rule: every error of §7 about its text, and the warnings W101, W104, W105, W106."""
-    return _check_rule(rule, ctx, _Repeats())
+    return _check_rule(rule, ctx, _Repeats(ctx.coins))
 
 
 def _check_rule(rule: RuleInput, ctx: CheckContext, repeats: _Repeats) -> CheckedRule:
     sink: list[Diagnostic] = []
+    condition = rule.condition
     cond_rep = Reporter(_source(rule.condition_source, rule), sink)
     act_rep = Reporter(_source(rule.actions_source or rule.condition_source, rule), sink)
     hedge = ctx.position_mode == "hedge"
-    cond_key = (id(rule.condition), cond_rep.source.text)
-    known = repeats.conditions.get(cond_key) if rule.condition is not None else None
+    cond_key = (id(condition), cond_rep.source.text)
+    known = repeats.conditions.get(cond_key) if condition is not None else None
     if known is not None:
         cond = known[0]
         condition_ok = True
     else:
-        cond = ExprChecker(cond_rep, ctx.timeframe, ctx.coins)
-        if rule.condition is not None:
+        cond = ExprChecker(cond_rep, ctx.timeframe, repeats.coins)
+        if condition is not None:
             try:
-                cond.condition(rule.condition)
+                cond.condition(condition)
             except RecursionError:
-                cond_rep.error("E205", rule.condition.span, "the condition is nested too deeply to read")
-        condition_ok = not sink or not any(d.severity is Severity.ERROR for d in sink)
+                cond_rep.error("E205", condition.span, "the condition is nested too deeply to read")
+        condition_ok = not sink or not any(d.severity is _ERROR for d in sink)
     acts_key = (id(rule.actions), act_rep.source.text)
     acts = repeats.actions.get(acts_key)
     if acts is None:
         reported = len(sink)
-        acts = ExprChecker(act_rep, ctx.timeframe, ctx.coins, in_actions=True)
+        acts = ExprChecker(act_rep, ctx.timeframe, repeats.coins, in_actions=True)
         try:
             check_actions(rule.actions, acts, ctx.max_leverage, ctx.symbols)
         except RecursionError:
@@ -242,63 +248,72 @@ def _check_rule(rule: RuleInput, ctx: CheckContext, repeats: _Repeats) -> Checke
             reads_bars = True
             if r.timeframe:
                 timeframes.add(r.timeframe)
-    history = dict(cond.history)
-    for tf, bars in acts.history.items():
-        history[tf] = max(history.get(tf, 0), bars)
+    history = cond.history
+    if acts.history:
+        history = dict(history)
+        for tf, bars in acts.history.items():
+            if bars > history.get(tf, 0):
+                history[tf] = bars
 
     facts: ConditionFacts | None = None
     if known is not None:
         facts = known[1]
-    elif rule.condition is not None and condition_ok:
+    elif condition is not None and condition_ok:
         analyzer = Analyzer(cond.values, hedge)
-        flat = plainly_possible(rule.condition, analyzer)
+        flat = plainly_possible(condition, analyzer)
         if flat is None:
             # a disabled rule never runs: that its condition can never be true is no news (W104)
             never_rep = cond_rep if rule.enabled else Reporter(cond_rep.source, [])
-            facts = ConditionFacts(rule.condition, analyzer, never_true(rule.condition, analyzer, never_rep))
+            facts = ConditionFacts(condition, analyzer, never_true(condition, analyzer, never_rep))
         else:
-            facts = ConditionFacts(rule.condition, analyzer, flat=flat)
+            facts = ConditionFacts(condition, analyzer, flat=flat)
         if not sink and rule.enabled:
             repeats.conditions[cond_key] = (cond, facts)
     places_orders = has_close = False
     for a in rule.actions:  # a loop, not two any(): this runs for every rule checked
-        if isinstance(a, _ORDERING):
+        kind = a.__class__
+        if kind is _ORDER:
             places_orders = True
-            if a.__class__ is A.Close:
-                has_close = True
+            repeats.order_sides.add(a.side)
+        elif kind is _CLOSE:
+            places_orders = has_close = True
     if facts is not None and condition_ok and not hedge and has_close:
         # in hedge mode position == 0 may be two equal sides, which close does close
         close_when_flat(rule.actions, facts.requires_flat(), act_rep)
     if condition_ok:
         # an unknown name in the condition may be the guard, misspelt: its error says enough
-        unguarded(rule.actions, [r.name for r in reads], rule.cooldown_s, rule.scheduled,
-                  rule.condition is not None, act_rep)
+        unguarded(rule.actions, map(_name_of, reads), rule.cooldown_s, rule.scheduled, condition is not None, act_rep)
     stops_beyond_liquidation(rule.actions, ctx.leverage, ctx.category is Category.SPOT, act_rep)
 
-    return CheckedRule(
-        rule=rule,
-        diagnostics=tuple(sink),
-        reads=reads,
-        action_reads=_each_once(acts.reads),
-        is_bar_rule=reads_bars and not rule.scheduled,
-        timeframes=_by_length(timeframes),
-        warmup_bars=tuple([Warmup(tf, history[tf]) for tf in _by_length(history)]) if history else (),
-        places_orders=places_orders,
-        offsets=tuple(cond.offsets) + tuple(acts.offsets),
-        condition_facts=facts,
+    return _new_checked_rule(  # CheckedRule's fields, in order
+        rule,
+        tuple(sink),
+        reads,
+        _each_once(acts.reads),
+        reads_bars and not rule.scheduled,
+        _by_length(timeframes),
+        tuple([Warmup(tf, history[tf]) for tf in _by_length(history)]) if history else (),
+        places_orders,
+        tuple(cond.offsets) + tuple(acts.offsets) if cond.offsets or acts.offsets else (),
+        facts,
     )
+
+
+_new_checked_rule = maker(CheckedRule)  # one per rule checked
 
 
 def _each_once(reads: Sequence[Read]) -> tuple[Read, ...]:
     """``reads`` without repeats, in order. A Read hashes in Python, its name in C: reads of
     different names differ, and most rules read each thing once."""
-    if len(reads) < 2 or len({r.name for r in reads}) == len(reads):
+    if len(reads) < 2 or len(set(map(_name_of, reads))) == len(reads):
         return tuple(reads)
     return tuple(dict.fromkeys(reads))
 
 
 _BAR_SOURCES = frozenset({ReadSource.CANDLE, ReadSource.INDICATOR})
-_ORDERING = (A.Order, A.Close)
+_ORDER, _CLOSE = A.Order, A.Close
+_ERROR = Severity.ERROR
+_name_of = attrgetter("name")
 
 
 def _by_length(timeframes: Iterable[str]) -> tuple[str, ...]:
@@ -311,12 +326,15 @@ def check_rules(rules: Sequence[RuleInput], ctx: CheckContext) -> tuple[list[Che
     """Check a file's rules; the second list holds the warnings about several rules or the file:
     W103 (two enabled rules that can be true together and trade opposite ways) and W102 (orders
     without ``risk: max_position``)."""
-    repeats = _Repeats()
+    repeats = _Repeats(ctx.coins)
     checked = [_check_rule(r, ctx, repeats) for r in rules]
     extra: list[Diagnostic] = []
-    usable = [(c, sides(c.rule.actions)) for c in checked if c.rule.enabled and not c.has_errors]
-    if not _both_sides(s for _, s in usable):
-        usable = []  # W103 needs a buy and a sell among the rules: no pair to compare
+    usable: list[tuple[CheckedRule, frozenset[str]]] = []
+    # W103 needs a buy and a sell among the opening orders of the rules, so among all orders
+    if "buy" in repeats.order_sides and "sell" in repeats.order_sides:
+        usable = [(c, sides(c.rule.actions)) for c in checked if c.rule.enabled and not c.has_errors]
+        if not _both_sides(s for _, s in usable):
+            usable = []  # no pair to compare
     # a condition never true (W104) conflicts with nothing; the disjuncts are worked out only here
     usable = [(c, s) for c, s in usable if c.rule.condition is None or c.facts != ()]
     for j, (later, later_sides) in enumerate(usable):

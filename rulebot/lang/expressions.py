@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from rulebot.lang import ast as A
-from rulebot.lang.arguments import bind
+from rulebot.lang.arguments import bind, plain_arguments
 from rulebot.lang.checked_values import (
     CONDITION,
     ERROR,
@@ -23,6 +23,7 @@ from rulebot.lang.checked_values import (
     field_reading,
     indicator_read,
     make_value,
+    new_value,
 )
 from rulebot.lang.kinds import NUMERIC, Kind, combine, comparable_kinds, negatable
 from rulebot.lang.report import Reporter
@@ -46,7 +47,9 @@ from rulebot.lang.vocabulary import (
 _ERROR_KIND = Kind.ERROR
 _CONDITION_KIND = Kind.CONDITION
 _NUMBER_KIND = Kind.NUMBER
+_PERCENT_KIND = Kind.PERCENT
 _PERCENT = A.Percent
+_SHOW_ARGUMENT = "%s=%g".__mod__  # ("n", 14) -> "n=14", as f"{k}={v:g}"
 _OP_WORDS = {"+": "'+'", "-": "'-'", "*": "'*'", "/": "'/'"}
 
 
@@ -70,7 +73,7 @@ class ExprChecker:
     def value(self, expr: A.Expr, extra: int = 0, needs_bars: str = "") -> Value:
         """Check ``expr`` and give its value. ``extra``: history bars needed beyond the current
         bar; ``needs_bars``: the construct (``[n]``, ``rising``) that needs bar history, if any."""
-        handler = _HANDLERS.get(type(expr))
+        handler = _HANDLERS.get(expr.__class__)
         if handler is None:
             self.rep.error("E201", getattr(expr, "span", A.NO_SPAN), "this is not an expression of the rule language")
             v = ERROR
@@ -82,11 +85,16 @@ class ExprChecker:
     def condition(self, expr: A.Expr, extra: int = 0) -> Value:
         """Check ``expr`` where a condition is needed (E309 if it is a value)."""
         v = self.value(expr, extra)
+        if v is not CONDITION:
+            self._need_condition(expr, v)
+        return v
+
+    def _need_condition(self, expr: A.Expr, v: Value) -> None:
+        """E309 when ``v``, the value of ``expr``, is not a condition."""
         if v.kind is not _CONDITION_KIND and v.kind is not _ERROR_KIND:
             hint = "a condition compares values, such as 'rsi(14) < 30'" if v.kind in NUMERIC else ""
             self.rep.error("E309", expr.span, f"{self.rep.quoted(expr)} is {v.kind.article}, not a condition",
                            hint=hint, label="not a condition")
-        return v
 
     def absorb(self, other: "ExprChecker") -> None:
         """Take over what another checker read (the parts of a notify message)."""
@@ -98,10 +106,10 @@ class ExprChecker:
     # --- nodes -------------------------------------------------------------------------------
 
     def _number(self, e: A.Number, extra: int, needs: str) -> Value:
-        return make_value(_NUMBER_KIND, True, float(e.text))  # e.value, without the property
+        return new_value(Value, (_NUMBER_KIND, True, float(e.text), None, None))  # e.value, without the property
 
     def _percent(self, e: A.Percent, extra: int, needs: str) -> Value:
-        return make_value(Kind.PERCENT, const=e.fraction)
+        return new_value(Value, (_PERCENT_KIND, False, float(e.text) / 100.0, None, None))  # e.fraction
 
     def _duration(self, e: A.Duration, extra: int, needs: str) -> Value:
         return make_value(Kind.DURATION, const=float(e.seconds))
@@ -114,8 +122,11 @@ class ExprChecker:
         return CONDITION
 
     def _and_or(self, e: A.And | A.Or, extra: int, needs: str) -> Value:
+        value = self.value
         for operand in e.operands:
-            self.condition(operand, extra)
+            v = value(operand, extra)  # self.condition(operand, extra), written out: most nodes are operands
+            if v is not CONDITION:
+                self._need_condition(operand, v)
         return CONDITION
 
     # --- values ------------------------------------------------------------------------------
@@ -190,14 +201,20 @@ class ExprChecker:
                            hint=did_you_mean(e.name, list(INDICATORS) + list(CANDLE_FIELDS), NAME_SYNONYMS),
                            label="not an indicator")
             return ERROR
-        bound = bind(e, indicator.params, self.rep, lambda: example_call(indicator), indicator.less_than)
-        if not bound.ok:
-            return make_value(indicator.kind)
-        tf = bound.timeframe or self.timeframe
-        args = dict(bound.values)
-        self._read(indicator_read(e.name, tf, bound.values), indicator.warmup(args) + extra)  # warmup_bars(args)
-        shown = ", ".join([f"{k}={v:g}" for k, v in bound.values])
-        return make_value(indicator.kind, key=f"{e.name}({shown})@{tf}", scale=indicator.scale)
+        plain = plain_arguments(e, indicator.params, indicator.less_than)  # most calls: bind's quick way
+        if plain is not None:
+            args, timeframe = plain
+            values = tuple(args.items())
+        else:
+            bound = bind(e, indicator.params, self.rep, lambda: example_call(indicator), indicator.less_than)
+            if not bound.ok:
+                return make_value(indicator.kind)
+            values, timeframe = bound.values, bound.timeframe
+            args = dict(values)
+        tf = timeframe or self.timeframe
+        self._read(indicator_read(e.name, tf, values), indicator.warmup(args) + extra)  # warmup_bars(args)
+        shown = ", ".join(map(_SHOW_ARGUMENT, values))
+        return new_value(Value, (indicator.kind, False, None, f"{e.name}({shown})@{tf}", indicator.scale))
 
     def _index(self, e: A.Index, extra: int, needs: str) -> Value:
         if not 0 <= e.offset <= MAX_HISTORY:
@@ -394,8 +411,9 @@ class ExprChecker:
 
     def _read(self, read: Read, bars: int) -> None:
         self.reads.append(read)
-        if read.timeframe is not None:
-            self.history[read.timeframe] = max(self.history.get(read.timeframe, 0), bars)
+        tf = read.timeframe
+        if tf is not None and bars > self.history.get(tf, 0):
+            self.history[tf] = bars
 
     def _described(self, node: A.Expr, v: Value) -> str:
         return f"{self.rep.quoted(node)} ({v.kind.article})"

@@ -15,7 +15,7 @@ import stat
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Collection, Iterator, Mapping
 
 import yaml
 from pydantic import ValidationError
@@ -27,7 +27,8 @@ from rulebot.lang.ruleitems import RuleBuilder
 from rulebot.lang.scalarmap import LineIndex
 from rulebot.lang.source import Location
 from rulebot.lang.yaml_slips import yaml_problem_near_rule
-from rulebot.lang.yamlnodes import TEXT_KEYS, Locator, describe, node_span, scalar_value
+from rulebot.lang.yamlproblems import YAML_PROBLEMS
+from rulebot.lang.yamlnodes import TEXT_KEYS, Locator, YamlLoader, describe, node_span, scalar_value
 
 # A 2,000-rule file is 250 kB; past 1 MB (8,000 rules) a load takes seconds, which no real file needs.
 MAX_BYTES = 1024 * 1024
@@ -35,35 +36,12 @@ MAX_DEPTH = 64
 MAX_DIAGNOSTICS = 200  # past this, a file is not worth reading on (and a hostile one stays fast)
 _ALIAS_ALLOWANCE = 10_000  # node visits allowed beyond twice the distinct nodes, before aliases count as a bomb
 _SIZE_HINT = f"rulebot reads rule files up to {MAX_BYTES // (1024 * 1024)} MB (about 8,000 rules)"
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 _DECIMAL = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _BREAKS = re.compile("\r\n?|[\x85\u2028\u2029]")
 _PLAIN_ASCII = bytes(range(0x20, 0x7f)) + b"\t\n\r"
-
-
-class _YamlLoader(_SAFE_LOADER):  # type: ignore[misc, valid-type]
-    """PyYAML's safe loader, remembering within one file the tag of each plain scalar: the keys
-    (``name``, ``when``, ``then``, ...) come back on every rule, and each was matched against the
-    implicit-type patterns (bool, int, float, ...) every time."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._plain_tags: dict[str, str] = {}
-        if not self.yaml_path_resolvers:
-            # called for every node, both return at once: builtins taking the same arguments cost less
-            self.descend_resolver = slice  # type: ignore[method-assign, assignment]  # (parent, index) -> a slice
-            self.ascend_resolver = tuple  # type: ignore[method-assign, assignment]  # () -> ()
-
-    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
-        if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
-            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
-        if not implicit[0]:
-            return self.DEFAULT_SCALAR_TAG  # type: ignore[no-any-return]  # quoted: no implicit type applies
-        tag = self._plain_tags.get(value)
-        if tag is None:
-            tag = self._plain_tags[value] = super().resolve(kind, value, implicit)
-        return tag
+_NULL = "tag:yaml.org,2002:null"
+_SCALAR = yaml.ScalarNode
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,31 +163,6 @@ def _unreadable(name: str, message: str, hint: str = "") -> LoadResult:
     return LoadResult(name, (), None, (diagnostic,))
 
 
-_YAML_PROBLEMS: tuple[tuple[str, str, str], ...] = (
-    ("mapping values are not allowed", "a ': ' where YAML does not expect a new key",
-     "text that contains ': ' must be quoted, e.g. then: 'notify \"funding: high\"'"),
-    ("found character '\\t'", "a tab character where YAML expects spaces", "indent with spaces, not tabs"),
-    ("found a tab character", "a tab character where YAML expects spaces", "indent with spaces, not tabs"),
-    ("did not find expected key", "this line does not line up with the keys above it",
-     "check the indentation: keys of one mapping start in the same column"),
-    ("could not find expected ':'", "a key without ':' after it", "write 'key: value', or quote the text"),
-    ("did not find expected '-' indicator", "this line does not line up with the list items above it",
-     "start each item of a list with '- ' in the same column"),
-    ("expected <block end>", "this line does not line up with the lines above it",
-     "check the indentation of this line"),
-    ("found unexpected end of stream", "the file ends inside a quoted text", "close the quote"),
-    ("found undefined alias", "an alias ('*name') with no anchor ('&name') before it",
-     "define the anchor first, or write the value out"),
-    ("expected a single document", "the file holds more than one YAML document",
-     "remove the '---' line: a rule file is one document"),
-    ("exceeded maximum nesting depth", "the file nests values too deeply", ""),
-    ("expected ',' or ']'", "a list in '[ ]' is not closed, or lacks a ',' between items",
-     "close the '[' of line {context_line} with ']'"),
-    ("expected ',' or '}'", "a mapping in '{ }' is not closed, or lacks a ',' between entries",
-     "close the '{' of line {context_line} with '}'"),
-)
-
-
 class _Loader:
     """One load of one file: the text, its line index, and the diagnostics found so far."""
 
@@ -271,7 +224,7 @@ class _Loader:
 
     def _compose(self) -> yaml.Node | None:
         try:
-            return yaml.compose(self.text, Loader=_YamlLoader)
+            return yaml.compose(self.text, Loader=YamlLoader)
         except yaml.MarkedYAMLError as error:
             # libyaml notices a key without ':' only at the next token; the key is where its context starts
             simple_key = error.context == "while scanning a simple key" and error.context_mark is not None
@@ -282,7 +235,7 @@ class _Loader:
                 problem = "found a tab character"  # libyaml says only "cannot start any token"
             message, hint = f"invalid YAML: {problem}", ""
             context_line = error.context_mark.line + 1 if error.context_mark is not None else location.line
-            for needle, said, fix in _YAML_PROBLEMS:
+            for needle, said, fix in YAML_PROBLEMS:
                 if needle in f"{error.context} {problem}":
                     message, hint = said, fix.replace("{context_line}", str(context_line))
                     break
@@ -347,6 +300,28 @@ class _Loader:
                     for key, (_, value) in self.pairs(node, "one mapping").items()}
         finally:
             self._open.discard(node_id)
+
+    def item_values(self, pairs: dict[str, tuple[yaml.Node, yaml.Node]], keys: Collection[str],
+                    depth: int) -> dict[str, Any]:
+        """``value`` of each entry whose key is in ``keys`` (``None`` for the others), as validation reads them.
+
+        A rule's entries are mostly text scalars: those are read here, with the guards ``value``
+        applies to every node, without its two calls per scalar."""
+        data: dict[str, Any] = {}
+        distinct = self._distinct
+        for key, (_, node) in pairs.items():
+            if key not in keys:
+                data[key] = None
+            elif node.__class__ is _SCALAR and key in TEXT_KEYS:
+                # a scalar is never open and ``depth`` is the item's own: only the alias guard applies
+                self._visits += 1
+                distinct.add(id(node))
+                if self._visits > 2 * len(distinct) + _ALIAS_ALLOWANCE:
+                    self._refuse(node, depth)
+                data[key] = None if node.tag == _NULL else node.value
+            else:
+                data[key] = self.value(node, key in TEXT_KEYS, depth)
+        return data
 
     def validate(self, model: type[fm.BaseModel], partial: type[fm.BaseModel], data: dict[str, Any],
                  node: yaml.MappingNode, head: fm.Span, where: str,

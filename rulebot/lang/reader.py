@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any, Callable, NamedTuple
 
 from lark import Lark
@@ -26,8 +25,9 @@ from lark.lexer import PatternStr
 from lark.parsers.lalr_analysis import Shift
 
 from rulebot.lang import ast
-from rulebot.lang.ast_builder import LEAVES, PASSED_ON, AstBuilder, SyntaxProblem, new_span
+from rulebot.lang.ast_builder import LEAVES, AstBuilder, SyntaxProblem
 from rulebot.lang.lexpattern import END_GROUP, NOT_A_TOKEN, TokenPattern, token_pattern
+from rulebot.lang.plans import Builder, Tok, compile_plan, make_plan
 
 __all__ = ["MAX_NESTING", "MAX_PLANS", "Stop", "Tables", "read", "tables", "too_deep"]
 
@@ -35,21 +35,9 @@ MAX_NESTING = 100
 """Deepest nesting of parentheses, and of expressions, that a rule may have (E205)."""
 
 
-class _Tok(NamedTuple):
-    """A token of the fast lexer, shaped like lark's ``Token`` for ``AstBuilder``."""
-
-    type: str
-    value: str
-    start_pos: int
-    end_pos: int
-
-
-# A tuple's own constructor and a span's slots set directly skip a Python frame per node.
+# tuple.__new__ makes a token or a span (named tuples) without their Python __new__ frame.
 _new_tok = tuple.__new__
-_new_object = object.__new__
 _Span = ast.Span
-_set_span_start = ast.Span.start.__set__  # type: ignore[attr-defined]
-_set_span_end = ast.Span.end.__set__  # type: ignore[attr-defined]
 
 
 class _Splice(list[Any]):
@@ -134,7 +122,7 @@ class Tables:
     # (state below, top state, token type) -> top state after the unit reductions done there
     units: dict[tuple[Any, Any, str], Any]
     # (start symbol, shape of a text that parsed) -> how to build its AST (see ``read``)
-    plans: dict[tuple[str, tuple[str, ...]], "_Plan"]
+    plans: dict[tuple[str, tuple[str, ...]], Builder]
 
 
 def _pattern_sort_key(t: Any) -> tuple[int, int, int, str]:
@@ -262,8 +250,8 @@ def read(t: Tables, text: str, start: str) -> Any:
     What the LALR table makes the reader do depends only on the text's shape (the types of its
     tokens), not on their values: a rule file repeats a few shapes (``NAME ( NUMBER ) COMP_OP
     NUMBER _AND NAME COMP_OP NUMBER``) with other numbers and names. So the reductions done on a
-    text that parsed are worked out into a plan for its shape (``_Plan``), and a text of the
-    same shape is built from the plan: the same callbacks on the same kinds of children, the
+    text that parsed are worked out into a plan for its shape (``plans.py``), and a text of the
+    same shape is built by the plan: the same callbacks on the same kinds of children, the
     same AST, with no table look-up. A shape that parsed once cannot nest too deep or hold a
     token the grammar refuses there; a value that cannot be read (``for 2.5 bars``) still stops
     the build, as it would the table. Texts that do not parse keep no plan.
@@ -271,15 +259,18 @@ def read(t: Tables, text: str, start: str) -> Any:
     tokens = _lex(t, text)
     shape = tokens.shape
     if shape is not None:
-        plan = t.plans.get((start, shape))
-        if plan is not None:
-            return _build(plan, tokens)
+        build = t.plans.get((start, shape))
+        if build is not None:
+            try:
+                return build(text, tokens.starts, tokens.ends)
+            except SyntaxProblem as e:
+                raise Stop(e.span, "E201", e.message, e.hint) from None
     steps: list[Any] = []
     result = _parse_tokens(t, tokens, start, steps)
     if shape is not None and len(shape) <= _MAX_SHAPE:
         if len(t.plans) >= MAX_PLANS:
             t.plans.clear()
-        t.plans[start, shape] = _plan(steps)
+        t.plans[start, shape] = compile_plan(make_plan(steps))
     return result
 
 
@@ -342,7 +333,7 @@ def _parse_tokens(t: Tables, tokens: _Tokens, start: str, steps: list[Any]) -> A
                 state = arg
                 if kind in kept:
                     steps.append(kind)
-                    values.append(_new_tok(_Tok, (kind, value, tok_start, tok_end)))
+                    values.append(_new_tok(Tok, (kind, value, tok_start, tok_end)))
                 else:
                     steps.append("")
                     values.append(None)
@@ -377,7 +368,7 @@ def _parse_tokens(t: Tables, tokens: _Tokens, start: str, steps: list[Any]) -> A
                     raise too_deep(span_start, span_end, "expression")
                 assert r.callback is not None
                 try:
-                    result = r.callback(new_span(span_start, span_end), children)
+                    result = r.callback(_new_tok(_Span, (span_start, span_end)), children)
                 except SyntaxProblem as e:
                     raise Stop(e.span, "E201", e.message, e.hint) from None
             # n symbols become one: the states of all but the lowest go, the others are replaced
@@ -391,104 +382,3 @@ def _parse_tokens(t: Tables, tokens: _Tokens, start: str, steps: list[Any]) -> A
             if state == end_state and kind == "$END":
                 return result
     raise Stop()  # not reached: the tokens end with $END, or with one no action takes
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    """How to build the AST of any text of one shape: the reductions ``_parse_tokens`` did on it,
-    worked out once into the callbacks to call and where each takes its children from.
-
-    Results go to numbered slots (slot 0 holds None, lark's placeholder for an absent optional
-    part): the kept tokens and leaves (nodes made from one token's text, ``LEAVES``) first, then
-    one slot per callback, in the order the table reduced. Splices, filtered tokens, unit and
-    single-child rules leave nothing to do at build time.
-    """
-
-    slots: int
-    tokens: tuple[tuple[int, str, int], ...]  # (slot, token type, index of the token)
-    leaves: tuple[tuple[int, Callable[[str, ast.Span], Any], int], ...]  # (slot, maker, index of the token)
-    # (slot, callback, index of its first token, of its last token, its children, how many): the
-    # children (the slot of the only one, or an ``itemgetter`` of several) go to the callback as
-    # a tuple, which it reads as it reads a list
-    nodes: tuple[tuple[int, Callable[[ast.Span, Any], Any], int, int, Any, int], ...]
-    result: int
-
-
-def _plan(steps: list[Any]) -> _Plan:
-    """Work ``steps`` (see ``_parse_tokens``) out into a ``_Plan``."""
-    # per symbol on the parser's stack: its slot (or the slots of a splice), first and last token
-    stack: list[tuple[Any, int, int]] = []
-    tokens: list[tuple[int, str, int]] = []
-    leaves: list[tuple[int, Callable[[str, ast.Span], Any], int]] = []
-    nodes: list[tuple[int, Callable[[ast.Span, Any], Any], int, int, Any, int]] = []
-    slots = 1
-    shifted = 0
-    for step in steps:
-        if step.__class__ is str:
-            if step:
-                tokens.append((slots, step, shifted))
-                stack.append((slots, shifted, shifted))
-                slots += 1
-            else:
-                stack.append((0, shifted, shifted))
-            shifted += 1
-            continue
-        r: _Reducer = step
-        symbols = stack[-r.size:]
-        del stack[-r.size:]
-        first, last = symbols[0][1], symbols[-1][2]
-        children: list[Any] = [slot for slot, _, _ in symbols]
-        if r.include is not None:
-            children = []
-            for i, splice, nones_before in r.include:
-                children.extend([0] * nones_before)
-                if splice:
-                    children.extend(symbols[i][0])
-                else:
-                    children.append(symbols[i][0])
-            children.extend([0] * r.trailing_nones)
-        if r.splice:
-            stack.append((children, first, last))
-        elif r.inline_single and len(children) == 1:
-            stack.append((children[0], first, last))
-        elif r.leaf is not None and tokens and children == [tokens[-1][0]]:
-            # its one child is the token shifted last: make the node from the token's text
-            tokens.pop()
-            leaves.append((slots, r.leaf, first))
-            stack.append((slots, first, last))
-            slots += 1
-        elif r.callback is not None and r.callback.__name__ in PASSED_ON:
-            stack.append((children[0], first, last))  # the callback gives its one child back
-        else:
-            assert r.callback is not None
-            take = itemgetter(*children) if len(children) > 1 else children[0] if children else None
-            nodes.append((slots, r.callback, first, last, take, len(children)))
-            stack.append((slots, first, last))
-            slots += 1
-    ((result, _, _),) = stack
-    return _Plan(slots, tuple(tokens), tuple(leaves), tuple(nodes), result)
-
-
-def _build(plan: _Plan, tokens: _Tokens) -> Any:
-    """The AST of ``tokens`` (of the shape ``plan`` was made for)."""
-    text, starts, ends = tokens.text, tokens.starts, tokens.ends
-    new_object, span_class, set_start, set_end = _new_object, _Span, _set_span_start, _set_span_end
-    slots: list[Any] = [None] * plan.slots
-    for slot, kind, index in plan.tokens:
-        tok_start, tok_end = starts[index], ends[index]
-        slots[slot] = _new_tok(_Tok, (kind, text[tok_start:tok_end], tok_start, tok_end))
-    for slot, leaf, index in plan.leaves:
-        tok_start, tok_end = starts[index], ends[index]
-        span = new_object(span_class)
-        set_start(span, tok_start)
-        set_end(span, tok_end)
-        slots[slot] = leaf(text[tok_start:tok_end], span)
-    try:
-        for slot, callback, first, last, take, count in plan.nodes:
-            span = new_object(span_class)
-            set_start(span, starts[first])
-            set_end(span, ends[last])
-            slots[slot] = callback(span, take(slots) if count > 1 else (slots[take],) if count else ())
-    except SyntaxProblem as e:
-        raise Stop(e.span, "E201", e.message, e.hint) from None
-    return slots[plan.result]

@@ -5,7 +5,7 @@ reported in the author's words."""
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Protocol
+from typing import Any, Collection, Mapping, Protocol
 
 import yaml
 
@@ -14,7 +14,8 @@ from rulebot.lang import values
 from rulebot.lang.diagnostics import Severity
 from rulebot.lang.scalarmap import LineIndex, scalar_segments
 from rulebot.lang.source import Location, Source
-from rulebot.lang.yamlnodes import TEXT_KEYS, SpanTable
+from rulebot.lang.yamlnodes import node_span, span_tables
+from rulebot.model.enums import TriggerMode
 
 _PARAM = re.compile(r"\$\{([^{}\n]*)\}")
 _COMMENT_AFTER = re.compile(r"[ \t]+#")
@@ -25,6 +26,7 @@ _CUT_END = re.compile(
 _WORD_WHEN = re.compile(r"\bwhen\b", re.IGNORECASE)
 _WORD_THEN = re.compile(r"\bthen\b", re.IGNORECASE)
 _SCHEDULE_KEYS = ("cooldown", "every", "cron", "at")
+_PLAIN_KEYS = frozenset(("name", "when", "then", "cooldown", "every"))
 _RULE_KEYS = frozenset(fm.RULE_KEYS)  # a rule with only these keys was not read as a mapping by mistake (E109)
 _PARAM_EXAMPLES = {"cooldown": "5m", "every": "1h", "cron": "'0 * * * *'", "at": "'08:00'"}
 
@@ -44,6 +46,9 @@ class Host(Protocol):
     def pairs(self, node: yaml.MappingNode, where: str) -> dict[str, tuple[yaml.Node, yaml.Node]]: ...
 
     def value(self, node: yaml.Node, as_text: bool, depth: int) -> Any: ...
+
+    def item_values(self, pairs: dict[str, tuple[yaml.Node, yaml.Node]], keys: Collection[str],
+                    depth: int) -> dict[str, Any]: ...
 
     def validate(self, model: type[fm.BaseModel], partial: type[fm.BaseModel], data: dict[str, Any],
                  node: yaml.MappingNode, head: fm.Span, where: str,
@@ -73,6 +78,42 @@ def _substituted_positions(template: Source, runs: list[tuple[int, int, int]]) -
     return positions
 
 
+def _plain_fields(data: dict[str, Any], durations: dict[str, int | None]) -> tuple[Any, ...] | None:
+    """The fields of a rule item that is plainly valid, exactly as ``RuleItemModel`` reads them;
+    ``None`` when it might not be (pydantic then validates it and says what is wrong).
+
+    Most items are texts and a duration: validating them through pydantic took a fifth of a load.
+    ``durations`` holds the durations read so far in the file (``cooldown: 5m`` comes back often)."""
+    if not _PLAIN_KEYS.issuperset(data):
+        return None
+    name, when, then = data.get("name"), data.get("when"), data.get("then")
+    if not isinstance(then, str) or ("when" in data and not isinstance(when, str)) or \
+            ("name" in data and not (isinstance(name, str) and name.strip())):
+        return None
+    cooldown = every = None
+    if "cooldown" in data:
+        cooldown = _seconds(data["cooldown"], durations)
+        if cooldown is None:
+            return None
+    if "every" in data:
+        every = _seconds(data["every"], durations)
+        if every is None or every < 1:
+            return None
+    return name, when, then, cooldown, every, (), None, TriggerMode.EDGE, True, 0
+
+
+def _seconds(value: Any, durations: dict[str, int | None]) -> int | None:
+    """The duration ``value`` in seconds, as ``filemodel`` reads it; ``None`` if it is not one."""
+    if not isinstance(value, str):
+        return None
+    if value not in durations:
+        try:
+            durations[value] = values.parse_duration(value)
+        except ValueError:  # ValueProblem, or one the validator meets too: pydantic reports it
+            durations[value] = None
+    return durations[value]
+
+
 class RuleBuilder:
     """Turns the nodes of ``rules:`` into ``Rule``s, reporting through ``host``."""
 
@@ -80,6 +121,7 @@ class RuleBuilder:
         self.host = host
         self.params = params
         self.invalid_params = invalid_params
+        self._durations: dict[str, int | None] = {}
 
     def build(self, items: list[yaml.Node]) -> tuple[fm.Rule, ...]:
         """One ``Rule`` per readable item, in file order; reports duplicate names."""
@@ -123,18 +165,41 @@ class RuleBuilder:
             return None
         if not _RULE_KEYS.issuperset(pairs) and self._read_as_mapping(index, pairs):
             return None
-        data = {key: host.value(value, key in TEXT_KEYS, 3) if key in fm.RULE_KEYS else None
-                for key, (_, value) in pairs.items()}
+        data = host.item_values(pairs, _RULE_KEYS, 3)
         named = isinstance(data.get("name"), str) and data["name"].strip() != ""
-        where = f"rule '{data['name'].strip()}'" if named else f"rule {index + 1}"
-        head = host.span(pairs["name"][1]) if named else host.span(next(iter(pairs.values()))[0])
+        head = node_span(host.index, pairs["name"][1] if named else next(iter(pairs.values()))[0])
         uses: list[fm.ParamUse] = []
         for key in _SCHEDULE_KEYS:
-            if key in pairs:
+            value = data.get(key)
+            if isinstance(value, list) or (isinstance(value, str) and "${" in value):
                 used = len(uses)
-                data[key] = self._substitute_value(data[key], pairs[key][1], key, uses)
+                data[key] = self._substitute_value(value, pairs[key][1], key, uses)
                 if len(uses) > used and any(not use.declared for use in uses[used:]):
                     del data[key]  # already reported as E112; reading the value would only repeat it
+        fields = _plain_fields(data, self._durations)
+        if fields is None:
+            fields = self._validated(index, node, pairs, data, named, head)
+            if fields is None:
+                return None
+        name, when, then, cooldown, every, at, cron, trigger, enabled, priority = fields
+        texts: dict[str, Source] = {}
+        when_source = then_source = None
+        if isinstance(when, str):
+            texts["when"] = template = self.text_source(pairs["when"][1], "when")
+            when_source = self._substitute("when", template, uses)
+        if isinstance(then, str):
+            texts["then"] = template = self.text_source(pairs["then"][1], "then")
+            then_source = self._substitute("then", template, uses)
+        key_spans, value_spans = span_tables(host.index, pairs)
+        return fm.new_rule(index, name.strip() if named else f"rule {index + 1}", head if named else None, head,
+                           when_source, then_source, None, texts, tuple(uses), cooldown, every, at, cron, trigger,
+                           enabled, priority, key_spans, value_spans)
+
+    def _validated(self, index: int, node: yaml.MappingNode, pairs: dict[str, tuple[yaml.Node, yaml.Node]],
+                   data: dict[str, Any], named: bool, head: fm.Span) -> tuple[Any, ...] | None:
+        """The item's fields through ``RuleItemModel``, reporting what is invalid; ``None`` if unreadable."""
+        host = self.host
+        where = f"rule '{data['name'].strip()}'" if named else f"rule {index + 1}"
         when = data.get("when")
         hints = {"then": "the `then` part is inside `when`: put it on its own line as 'then: ...'"} \
             if isinstance(when, str) and "then" in when.lower() and _WORD_THEN.search(when) else None
@@ -148,19 +213,8 @@ class RuleBuilder:
         if model.name is not None and not model.name.strip():
             host.report("E108", host.span(pairs["name"][1]), "`name` is empty",
                         "give the rule a name, or remove the line to use the default")
-        texts: dict[str, Source] = {}
-        sources: dict[str, Source | None] = {"when": None, "then": None}
-        for key in ("when", "then"):
-            if isinstance(getattr(model, key), str):
-                texts[key] = self.text_source(pairs[key][1], key)
-                sources[key] = self._substitute(key, texts[key], uses)
-        return fm.Rule(
-            index=index, name=model.name.strip() if named else f"rule {index + 1}",
-            name_span=head if named else None, span=head,
-            when=sources["when"], then=sources["then"], templates=texts, param_uses=tuple(uses),
-            cooldown=model.cooldown, every=model.every, at=model.at, cron=model.cron, trigger=model.trigger,
-            enabled=model.enabled, priority=model.priority,
-            key_spans=SpanTable(host.index, pairs, values=False), value_spans=SpanTable(host.index, pairs, values=True))
+        return (model.name, model.when, model.then, model.cooldown, model.every, model.at, model.cron,
+                model.trigger, model.enabled, model.priority)
 
     def _read_as_mapping(self, index: int, pairs: dict[str, tuple[yaml.Node, yaml.Node]]) -> bool:
         """E109: an unquoted rule with ': ' in it, which YAML read as a mapping (``when x: y``)."""

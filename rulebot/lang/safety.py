@@ -7,14 +7,15 @@ it warns only on what interval reasoning (``intervals.py``) proves or the rule t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+import math
 from operator import attrgetter
 
 from rulebot.lang import ast as A
-from rulebot.lang.intervals import MAX_DISJUNCTS, Analyzer, Disjuncts, Interval, overlap, requires_flat
+from rulebot.lang.intervals import MAX_DISJUNCTS, Analyzer, Disjuncts, overlap, requires_flat
 from rulebot.lang.kinds import Kind
 from rulebot.lang.report import Reporter
-from rulebot.lang.vocabulary import POSITION_GUARD_FIELDS
+from rulebot.lang.vocabulary import POSITION_GUARD_FIELDS, Scale
 
 MAINTENANCE_MARGIN = 0.005
 """Maintenance margin rate assumed for the liquidation distance (Bybit's lowest tier is 0.5%)."""
@@ -88,13 +89,13 @@ def _has_or(e: A.Expr) -> bool:
     return isinstance(e, A.For) and _has_or(e.condition)
 
 
-def unguarded(actions: Sequence[A.Action], reads_names: Sequence[str], cooldown_s: int | None,
+def unguarded(actions: Sequence[A.Action], reads_names: Iterable[str], cooldown_s: int | None,
               scheduled: bool, has_condition: bool, rep: Reporter) -> None:
     """W101: a streamed rule that opens positions with no position/order guard and no cooldown."""
-    orders = opening_orders(actions)
-    if scheduled or not has_condition or not orders or (cooldown_s or 0) > 0:
+    if scheduled or not has_condition or (cooldown_s or 0) > 0:
         return
-    if not POSITION_GUARD_FIELDS.isdisjoint(reads_names):
+    orders = opening_orders(actions)
+    if not orders or not POSITION_GUARD_FIELDS.isdisjoint(reads_names):
         return
     rep.warning("W101", order_span(orders[0]),
                 "this rule places orders with no position or order guard and no cooldown",
@@ -179,18 +180,22 @@ class _Seen:
         self.flat = False     # requires_flat of the atom that bounds the position
 
 
+_AND, _FOR, _OR, _NOT, _COMPARE = A.And, A.For, A.Or, A.Not, A.Compare
+_ERROR, _WORD = Kind.ERROR, Kind.WORD  # enum members read through their class cost a look-up each time
+
+
 def _possible(e: A.Expr, an: Analyzer, seen: _Seen) -> bool:
     kind = e.__class__
-    if kind is A.And:
+    if kind is _AND:
         for operand in e.operands:
             if not _possible(operand, an, seen):
                 return False
         return True
-    if kind is A.For:
+    if kind is _FOR:
         return _possible(e.condition, an, seen)
-    if kind is A.Or or kind is A.Not:
+    if kind is _OR or kind is _NOT:
         return False
-    if kind is A.Compare:
+    if kind is _COMPARE:
         plain = _plain_compare(e, an, seen)
         if plain is not None:
             return plain
@@ -213,25 +218,25 @@ def _plain_compare(e: A.Compare, an: Analyzer, seen: _Seen) -> bool | None:
     """``Analyzer._compare`` for a value and a constant, without building its bound (None: ask it)."""
     values = an.values
     left, right = values.get(id(e.left)), values.get(id(e.right))
-    if left is None or right is None or left.kind is Kind.ERROR or right.kind is Kind.ERROR:
+    if left is None or right is None:
         return True  # no bound
-    if left.kind is Kind.WORD or right.kind is Kind.WORD:
+    left_kind, _, left_const, left_key, left_scale = left
+    right_kind, _, right_const, right_key, right_scale = right
+    if left_kind is _ERROR or right_kind is _ERROR:
+        return True  # no bound
+    if left_kind is _WORD or right_kind is _WORD:
         return None
-    left_key, right_key = left.key, right.key
-    if left_key and right_key and left_key == right_key:
+    if left_key and right_key is None and right_const is not None:
+        key, op, const, scale = left_key, e.op, right_const, left_scale
+    elif right_key and left_key is None and left_const is not None:
+        key, op, const, scale = right_key, _FLIP[e.op], left_const, right_scale
+    elif left_key and right_key and left_key == right_key:
         return None  # the same value on both sides: rare, ask the analyzer
-    if left_key and right_key is None and right.const is not None:
-        subject, interval = left, Interval.of(e.op, right.const)
-    elif right_key and left_key is None and left.const is not None:
-        subject, interval = right, Interval.of(_FLIP[e.op], left.const)
     else:
         return True  # no bound
-    scale = subject.scale
-    full = interval if scale is None else Interval.of_scale(scale).meet(interval)
-    if full.is_empty(bool(scale and scale.integer)):
+    found = _settle(op, const, scale)
+    if found is _EMPTY:
         return False
-    key = subject.key
-    assert key is not None
     if key in seen.keys:
         return False
     seen.keys.add(key)
@@ -240,7 +245,52 @@ def _plain_compare(e: A.Compare, an: Analyzer, seen: _Seen) -> bool | None:
         if "position" in seen.keys:
             return False
         seen.keys.add("position")
-        seen.flat = full.is_zero and not an.hedge
+        seen.flat = found is _ZERO and not an.hedge
     elif key == "position":
-        seen.flat = full.is_zero
+        seen.flat = found is _ZERO
     return True
+
+
+_EMPTY, _ZERO, _SOME = 0, 1, 2  # what ``_settle`` finds: no value, only 0, other values
+_INF = math.inf
+_NEG_INF = -math.inf
+
+
+def _settle(op: str, c: float, scale: Scale | None) -> int:
+    """``Interval.of(op, c)`` met with ``scale``: empty, exactly 0, or else; worked out on the
+    ends as floats (``Interval.of_scale(scale).meet(...)``, ``is_empty``, ``is_zero`` written
+    out), as this runs for every comparison of every rule and the Interval objects cost more."""
+    point = None  # the one excluded point (of "!=")
+    if op == "<":
+        lo, lo_open, hi, hi_open = _NEG_INF, False, c, True
+    elif op == "<=":
+        lo, lo_open, hi, hi_open = _NEG_INF, False, c, False
+    elif op == ">":
+        lo, lo_open, hi, hi_open = c, True, _INF, False
+    elif op == ">=":
+        lo, lo_open, hi, hi_open = c, False, _INF, False
+    elif op == "==":
+        lo, lo_open, hi, hi_open = c, False, c, False
+    else:
+        lo, lo_open, hi, hi_open, point = _NEG_INF, False, _INF, False, c
+    integer = False
+    if scale is not None:
+        # Interval.meet, with the scale's closed ends on the left
+        s_lo = _NEG_INF if scale.lo is None else scale.lo
+        s_hi = _INF if scale.hi is None else scale.hi
+        if not (lo > s_lo or (lo == s_lo and lo_open)):
+            lo, lo_open = s_lo, False
+        if not (hi < s_hi or (hi == s_hi and hi_open)):
+            hi, hi_open = s_hi, False
+        integer = scale.integer
+    if integer and lo < _INF and hi > _NEG_INF:  # Interval.is_empty on whole numbers
+        first, last = lo, hi
+        if first > _NEG_INF:
+            first = math.floor(first) + 1 if lo_open else math.ceil(first)
+        if last < _INF:
+            last = math.ceil(last) - 1 if hi_open else math.floor(last)
+        if first > last or (point is not None and first == last == point):
+            return _EMPTY
+    elif lo > hi or (lo == hi and (lo_open or hi_open or lo == point)):
+        return _EMPTY
+    return _ZERO if lo == hi == 0 and not (lo_open or hi_open) else _SOME

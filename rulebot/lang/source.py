@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import FrozenInstanceError, dataclass
 from typing import Any
 
+from rulebot.lang.makers import maker
+
 
 @dataclass(frozen=True, slots=True)
 class Location:
@@ -23,6 +25,12 @@ class Location:
 
     line: int
     column: int
+
+
+_new = object.__new__
+new_location: Callable[[int, int], Location] = maker(Location)
+"""``Location(line, column)``, made without the dataclass ``__init__`` (half the cost): the
+loader makes a few per rule."""
 
 
 class Source:
@@ -46,8 +54,12 @@ class Source:
 
         The arguments are kept by the source itself: the loader makes two sources per rule, and a
         ``partial`` each (and its keyword dict) would be two more objects to make and free."""
-        source = cls.__new__(cls)
-        _init(source, file, text, None, build, args)
+        source = _new(cls)
+        _set_file(source, file)
+        _set_text(source, text)
+        _set_positions(source, None)
+        _set_build(source, build)
+        _set_args(source, args)
         return source
 
     @classmethod
@@ -90,6 +102,14 @@ class Source:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Source, (self.file, self.text, self.positions))
+
+
+# The slots' own setters: ``deferred`` runs twice per rule, and ``__setattr__`` refuses (frozen).
+_set_file = Source.file.__set__  # type: ignore[attr-defined]
+_set_text = Source.text.__set__  # type: ignore[attr-defined]
+_set_positions = Source._positions.__set__  # type: ignore[attr-defined]
+_set_build = Source._build.__set__  # type: ignore[attr-defined]
+_set_args = Source._args.__set__  # type: ignore[attr-defined]
 
 
 def _init(source: Source, file: str, text: str, positions: tuple[Location, ...] | None,

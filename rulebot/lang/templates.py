@@ -9,6 +9,7 @@ with the file, so diagnostics inside it point at the start of the string instead
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from rulebot.lang import ast as A
@@ -36,40 +37,47 @@ class TemplateProblem:
     hint: str
 
 
+_BRACES = re.compile(r"\{\{|\}\}|[{}]")
+"""A doubled brace (a literal one) or a single one, leftmost first: ``{{{`` is ``{{`` then ``{``."""
+
+
 def split_template(value: str) -> tuple[tuple[TemplatePart, ...], TemplateProblem | None]:
     """Split a message into literal and ``{expr}`` parts (the parts read before any problem)."""
     parts: list[TemplatePart] = []
-    literal: list[str] = []
+    literal: list[str] = []  # pieces of the literal text since the last part
     literal_start = 0
     i = 0
-    while i < len(value):
-        ch = value[i]
-        if ch in "{}" and value[i + 1:i + 2] == ch:
-            literal.append(ch)
-            i += 2
+    search = _BRACES.search
+    # from brace to brace: the text between is literal, and most messages have few braces
+    while (found := search(value, i)) is not None:
+        at = found.start()
+        literal.append(value[i:at])
+        brace = found.group()
+        if len(brace) == 2:
+            literal.append(brace[0])
+            i = at + 2
             continue
-        if ch == "}":
-            return tuple(parts), TemplateProblem(i, "unmatched '}' in the message", "write '}}' for a literal brace")
-        if ch == "{":
-            end = value.find("}", i + 1)
-            if end < 0:
-                return tuple(parts), TemplateProblem(i, "unclosed '{' in the message",
-                                                     "close it with '}', or write '{{' for a literal brace")
-            if literal:
-                parts.append(TemplatePart("".join(literal), False, literal_start))
-                literal = []
-            inner = value[i + 1:end]
-            if not inner.strip():
-                return tuple(parts), TemplateProblem(i, "empty '{}' in the message",
-                                                     "put a value inside, such as '{price}'")
-            parts.append(TemplatePart(inner, True, i + 1))
-            i = end + 1
-            literal_start = i
-            continue
-        literal.append(ch)
-        i += 1
-    if literal:
-        parts.append(TemplatePart("".join(literal), False, literal_start))
+        if brace == "}":
+            return tuple(parts), TemplateProblem(at, "unmatched '}' in the message", "write '}}' for a literal brace")
+        end = value.find("}", at + 1)
+        if end < 0:
+            return tuple(parts), TemplateProblem(at, "unclosed '{' in the message",
+                                                 "close it with '}', or write '{{' for a literal brace")
+        text = "".join(literal)
+        if text:
+            parts.append(TemplatePart(text, False, literal_start))
+        literal = []
+        inner = value[at + 1:end]
+        if not inner.strip():
+            return tuple(parts), TemplateProblem(at, "empty '{}' in the message",
+                                                 "put a value inside, such as '{price}'")
+        parts.append(TemplatePart(inner, True, at + 1))
+        i = end + 1
+        literal_start = i
+    literal.append(value[i:])
+    text = "".join(literal)
+    if text:
+        parts.append(TemplatePart(text, False, literal_start))
     return tuple(parts), None
 
 

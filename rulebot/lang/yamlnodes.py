@@ -1,18 +1,19 @@
-"""Small helpers over PyYAML nodes: their values as written or typed, their spans, and finding the
-node a validation error points at."""
+"""PyYAML's loader as rulebot composes with it, and small helpers over its nodes: their values as
+written or typed, their spans, and finding the node a validation error points at."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import yaml
 
 from rulebot.lang import values
-from rulebot.lang.filemodel import Span
+from rulebot.lang.filemodel import Span, new_span
 from rulebot.lang.scalarmap import LineIndex
-from rulebot.lang.source import Location
+from rulebot.lang.source import new_location
 
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Keys whose scalar values are kept as written: YAML 1.1 would turn `at: 8:30` into 510 and
 # `symbol: NO` into false, and rule text must stay text.
 TEXT_KEYS = frozenset({
@@ -20,6 +21,46 @@ TEXT_KEYS = frozenset({
     "max_order_value", "max_daily_loss", "price_band", "name", "when", "then", "cooldown", "every",
     "at", "cron", "trigger",
 })
+
+
+class YamlLoader(_SAFE_LOADER):  # type: ignore[misc, valid-type]
+    """PyYAML's safe loader (libyaml's when installed), its resolver calls made cheaper (one per node)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        if not self.yaml_path_resolvers:
+            # called for every node, both return at once: builtins taking the same arguments cost less
+            self.descend_resolver = slice  # type: ignore[method-assign, assignment]  # (parent, index) -> a slice
+            self.ascend_resolver = tuple  # type: ignore[method-assign, assignment]  # () -> ()
+            self.resolve = _tag_resolver(super().resolve, self.yaml_implicit_resolvers)  # type: ignore[method-assign]
+
+
+def _tag_resolver(resolve: Callable[[type, Any, tuple[bool, bool]], str],
+                  implicit: Mapping[str | None, Any]) -> Callable[[type, Any, tuple[bool, bool]], str]:
+    """``resolve`` (with no path resolvers), remembering within one file the tag of each plain scalar.
+
+    The keys (``name``, ``when``, ``then``, ...) come back on every rule, and each was matched
+    against the implicit-type patterns (bool, int, float, ...) every time; a plain scalar whose
+    first character starts no pattern (``rule 12``) is text without matching any. A closure,
+    kept on the loader instance: the composer calls it once per node."""
+    plain_tags: dict[str, str] = {}
+    firsts = frozenset(key for key in implicit if key)  # '' (null) and None (any) are not first characters
+    scalar, text_tag = yaml.ScalarNode, str(_SAFE_LOADER.DEFAULT_SCALAR_TAG)
+
+    def tag_of(kind: type, value: Any, how: tuple[bool, bool]) -> str:
+        if kind is not scalar:
+            return resolve(kind, value, how)
+        if not how[0]:
+            return text_tag  # quoted: no implicit type applies
+        tag = plain_tags.get(value)
+        if tag is None:
+            if value and value[0] not in firsts and None not in implicit:
+                tag = text_tag
+            else:
+                tag = resolve(kind, value, how)
+            plain_tags[value] = tag
+        return tag
+    return tag_of
 
 
 def span_between(index: LineIndex, start: int, end: int) -> Span:
@@ -35,7 +76,7 @@ def node_span(index: LineIndex, node: yaml.Node) -> Span:
     start, end = node.start_mark, node.end_mark
     if end.index > start.index and index.text[end.index - 1] not in " \t\n":
         # The marks' own lines and columns (0-based, in characters) need no search.
-        return Span(Location(start.line + 1, start.column + 1), Location(end.line + 1, end.column + 1))
+        return new_span(new_location(start.line + 1, start.column + 1), new_location(end.line + 1, end.column + 1))
     return span_between(index, start.index, end.index)
 
 
@@ -66,6 +107,24 @@ class SpanTable(Mapping[str, Span]):
 
     def __repr__(self) -> str:
         return f"SpanTable({sorted(self._pairs)})"
+
+
+_new = object.__new__
+_set_index = SpanTable._index.__set__  # type: ignore[attr-defined]
+_set_pairs = SpanTable._pairs.__set__  # type: ignore[attr-defined]
+_set_which = SpanTable._which.__set__  # type: ignore[attr-defined]
+
+
+def span_tables(index: LineIndex, pairs: Mapping[str, tuple[yaml.Node, yaml.Node]]) -> tuple[SpanTable, SpanTable]:
+    """The key and the value ``SpanTable`` of a mapping's ``pairs`` (made without ``__init__``: two per rule)."""
+    keys, written = _new(SpanTable), _new(SpanTable)
+    _set_index(keys, index)
+    _set_pairs(keys, pairs)
+    _set_which(keys, 0)
+    _set_index(written, index)
+    _set_pairs(written, pairs)
+    _set_which(written, 1)
+    return keys, written
 
 
 def scalar_value(node: yaml.ScalarNode, as_text: bool) -> Any:
