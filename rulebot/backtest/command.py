@@ -13,14 +13,13 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.measure import Measurement
-from rich.table import Table
 
-from rulebot.backtest.console import progress_bar, result_heading, result_tables, sweep_table
+from rulebot.backtest.console import progress_bar, result_heading, result_tables
 from rulebot.backtest.data import MarketData, load_market_data, window
 from rulebot.backtest.errors import CannotRun
 from rulebot.backtest.options import (
@@ -34,7 +33,9 @@ from rulebot.backtest.options import (
 )
 from rulebot.backtest.result import BacktestResult
 from rulebot.backtest.runner import BacktestConfig, load_rule_files, replay, traded_symbols
-from rulebot.backtest.sweep import run_sweep, runs_needed
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 PROGRESS_EVERY = 20_000  # bars between progress updates: often enough to move, rare enough to cost nothing
 
@@ -132,6 +133,10 @@ def run_command(opts: BacktestOptions, out: Console, err: Console) -> None:
 
 
 def _sweep(opts: BacktestOptions, config: BacktestConfig, out: Console, err: Console) -> None:
+    # the sweep and its table are loaded only with --vary
+    from rulebot.backtest.console import sweep_table
+    from rulebot.backtest.sweep import run_sweep, runs_needed
+
     specs = [parse_vary(v) for v in opts.vary]
     oos = parse_share(opts.oos, "--oos") if opts.oos is not None else None
     total = runs_needed(specs, oos)

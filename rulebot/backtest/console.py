@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from rulebot.backtest.report_display import fmt_money, rule_rows, summary_rows
 from rulebot.backtest.result import BacktestResult, iso_utc
-from rulebot.backtest.sweep import RANKED_BY, RunSummary, SweepResult
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from rulebot.backtest.sweep import RunSummary, SweepResult
 
 SWEEP_ROWS_SHOWN = 20
 
@@ -28,6 +30,9 @@ def progress_bar(console: Console, what: str, total: int | None) -> Iterator[Cal
     if not console.is_terminal:
         yield None
         return
+    # rich's live display is loaded only when there is a terminal to show it on
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(what, total=total)
@@ -46,6 +51,11 @@ def result_heading(result: BacktestResult) -> str:
 
 def result_tables(result: BacktestResult) -> tuple[Table, Table]:
     """The summary table and the per-rule table of one run."""
+    # tables are not needed with --json
+    from rich.table import Table
+
+    from rulebot.backtest.report_display import rule_rows, summary_rows
+
     summary = Table(show_header=False)
     summary.add_column("statistic")
     summary.add_column("value", justify="right")
@@ -66,6 +76,8 @@ def _ratio(value: float | None) -> str:
 
 
 def _cells(s: RunSummary | None) -> list[str]:
+    from rulebot.backtest.report_display import fmt_money  # see result_tables
+
     if s is None:
         return ["", "", "", ""]
     return [f"{s.trades:,}", fmt_money(s.net_pnl), f"{s.return_pct:,.2f}%", _ratio(s.sharpe)]
@@ -73,6 +85,11 @@ def _cells(s: RunSummary | None) -> list[str]:
 
 def sweep_table(sweep: SweepResult, limit: int = SWEEP_ROWS_SHOWN) -> Table:
     """The ranked combinations (the best ``limit``), with out-of-sample columns after ``--oos``."""
+    from rich.table import Table
+
+    from rulebot.backtest.report_display import fmt_money  # see result_tables
+    from rulebot.backtest.sweep import RANKED_BY  # the sweep module is loaded only with --vary
+
     start, end = sweep.in_sample
     word = "in sample " if sweep.out_of_sample else ""
     table = Table(

@@ -37,6 +37,7 @@ _TF_BY_MS = {ms: name for name in TIMEFRAMES if (ms := timeframe_ms(name)) is no
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 class DataError(Exception):
@@ -216,25 +217,7 @@ def read_klines(path: str | Path, symbol: str, *, timeframe: str | None = None) 
     rows_read = len(frame)
     lines = np.arange(2, rows_read + 2, dtype=np.int64)  # file line of each row (header is line 1)
     problems: list[DataProblem] = []
-
-    raw_ts = frame["timestamp"]
-    ts_num = pd.to_numeric(raw_ts, errors="coerce")
-    values = {col: pd.to_numeric(frame[col], errors="coerce") for col in COLUMNS[1:]}
-    if ts_num.notna().sum() == 0 and raw_ts.notna().any():
-        first = raw_ts[raw_ts.notna()].iloc[0]
-        raise DataError(f"{name}: the timestamp column holds no epoch milliseconds (first value {first!r})")
-    missing = raw_ts.isna().to_numpy().copy()
-    non_numeric = (ts_num.isna() & raw_ts.notna()).to_numpy().copy()
-    examples = [_first_bad_cell(frame, "timestamp", non_numeric, lines)]
-    for col in COLUMNS[1:]:
-        missing |= frame[col].isna().to_numpy()
-        bad_col = (values[col].isna() & frame[col].notna()).to_numpy()
-        examples.append(_first_bad_cell(frame, col, bad_col, lines))
-        non_numeric |= bad_col
-    example = min((e for e in examples if e[0]), default=(0, ""))[1]
-    ts_f = ts_num.to_numpy(dtype=np.float64, na_value=np.nan)
-    o, h, lo, c, v = (values[col].to_numpy(dtype=np.float64, na_value=np.nan) for col in COLUMNS[1:])
-    non_numeric |= ~missing & ~non_numeric & ~np.isfinite(np.stack([ts_f, o, h, lo, c, v])).all(axis=0)
+    (ts_f, o, h, lo, c, v), missing, non_numeric, example = _cells(frame, name, lines)
     bad = missing | non_numeric
     ts_show = np.where(bad, -1, np.nan_to_num(ts_f, nan=-1.0)).astype(np.int64)
 
@@ -284,16 +267,8 @@ def read_klines(path: str | Path, symbol: str, *, timeframe: str | None = None) 
     back[1:] = ts[1:] < np.maximum.accumulate(ts)[:-1]
     if back.any():
         idx = np.flatnonzero(back)
-        problems.append(
-            _at(
-                ProblemKind.UNSORTED,
-                idx,
-                ts,
-                keep_lines,
-                False,
-                f"{idx.size} row{_s(idx.size)} out of time order (sorted)",
-            )
-        )
+        problems.append(_at(ProblemKind.UNSORTED, idx, ts, keep_lines, False,
+                            f"{idx.size} row{_s(idx.size)} out of time order (sorted)"))
         order = np.argsort(ts, kind="stable")
         ts, keep_lines = ts[order], keep_lines[order]
         cols = [x[order] for x in cols]
@@ -302,16 +277,8 @@ def read_klines(path: str | Path, symbol: str, *, timeframe: str | None = None) 
     dup[:-1] = ts[:-1] == ts[1:]  # an earlier row of a repeated timestamp: the last one wins
     if dup.any():
         idx = np.flatnonzero(dup)
-        problems.append(
-            _at(
-                ProblemKind.DUPLICATE,
-                idx,
-                ts,
-                keep_lines,
-                True,
-                f"{idx.size} duplicate timestamp{_s(idx.size)} (the last row of each kept)",
-            )
-        )
+        problems.append(_at(ProblemKind.DUPLICATE, idx, ts, keep_lines, True,
+                            f"{idx.size} duplicate timestamp{_s(idx.size)} (the last row of each kept)"))
         keep = ~dup
         ts, keep_lines = ts[keep], keep_lines[keep]
         cols = [x[keep] for x in cols]
@@ -321,16 +288,8 @@ def read_klines(path: str | Path, symbol: str, *, timeframe: str | None = None) 
     off = ts % interval != 0
     if off.any():
         idx = np.flatnonzero(off)
-        problems.append(
-            _at(
-                ProblemKind.OFF_GRID,
-                idx,
-                ts,
-                keep_lines,
-                False,
-                f"{idx.size} bar{_s(idx.size)} not starting on a {tf_name} boundary",
-            )
-        )
+        problems.append(_at(ProblemKind.OFF_GRID, idx, ts, keep_lines, False,
+                            f"{idx.size} bar{_s(idx.size)} not starting on a {tf_name} boundary"))
     if ts.size > 1:
         steps = np.diff(ts)
         gap_idx = np.flatnonzero(steps > interval)
@@ -357,16 +316,8 @@ def read_klines(path: str | Path, symbol: str, *, timeframe: str | None = None) 
     zero_volume = cols[4] == 0
     if zero_volume.any():
         idx = np.flatnonzero(zero_volume)
-        problems.append(
-            _at(
-                ProblemKind.ZERO_VOLUME,
-                idx,
-                ts,
-                keep_lines,
-                False,
-                f"{idx.size} bar{_s(idx.size)} with zero volume (kept)",
-            )
-        )
+        problems.append(_at(ProblemKind.ZERO_VOLUME, idx, ts, keep_lines, False,
+                            f"{idx.size} bar{_s(idx.size)} with zero volume (kept)"))
 
     report = DataReport(name, rows_read, int(ts.size), tuple(problems))
     o, h, lo, c, v = (np.ascontiguousarray(x, dtype=np.float64) for x in cols)
@@ -375,22 +326,46 @@ def read_klines(path: str | Path, symbol: str, *, timeframe: str | None = None) 
     return KlineSeries(symbol, tf_name, interval, ts, o, h, lo, c, v, report=report)
 
 
+def _cells(frame: pd.DataFrame, name: str, lines: IntArray) -> tuple[tuple[FloatArray, ...], BoolArray, BoolArray, str]:
+    """The six columns as floats (NaN where a cell is not a number), the rows with an empty or NaN
+    cell, the rows with another cell that is not a finite number, and the first such cell's text."""
+    if frame.shape[1] == len(COLUMNS) and all(dtype.kind in "iuf" for dtype in frame.dtypes):
+        # Every cell read as a number (the usual file): the masks below are what the general
+        # path finds on such columns, without its text-to-number pass.
+        arrays = tuple(frame[col].to_numpy(dtype=np.float64) for col in COLUMNS)
+        stacked = np.stack(arrays)
+        missing = np.isnan(stacked).any(axis=0)
+        return arrays, missing, ~missing & np.isinf(stacked).any(axis=0), ""
+    raw_ts = frame["timestamp"]
+    ts_num = pd.to_numeric(raw_ts, errors="coerce")
+    values = {col: pd.to_numeric(frame[col], errors="coerce") for col in COLUMNS[1:]}
+    if ts_num.notna().sum() == 0 and raw_ts.notna().any():
+        first = raw_ts[raw_ts.notna()].iloc[0]
+        raise DataError(f"{name}: the timestamp column holds no epoch milliseconds (first value {first!r})")
+    missing = raw_ts.isna().to_numpy().copy()
+    non_numeric = (ts_num.isna() & raw_ts.notna()).to_numpy().copy()
+    examples = [_first_bad_cell(frame, "timestamp", non_numeric, lines)]
+    for col in COLUMNS[1:]:
+        missing |= frame[col].isna().to_numpy()
+        bad_col = (values[col].isna() & frame[col].notna()).to_numpy()
+        examples.append(_first_bad_cell(frame, col, bad_col, lines))
+        non_numeric |= bad_col
+    example = min((e for e in examples if e[0]), default=(0, ""))[1]
+    ts_f = ts_num.to_numpy(dtype=np.float64, na_value=np.nan)
+    o, h, lo, c, v = (values[col].to_numpy(dtype=np.float64, na_value=np.nan) for col in COLUMNS[1:])
+    non_numeric |= ~missing & ~non_numeric & ~np.isfinite(np.stack([ts_f, o, h, lo, c, v])).all(axis=0)
+    return (ts_f, o, h, lo, c, v), missing, non_numeric, example
+
+
 def _load(path: Path, name: str) -> pd.DataFrame:
     """The file as a frame of the six columns (as pandas read them), or a ``DataError``."""
     if not path.exists():
         raise DataError(f"{name}: no such file")
     if path.is_dir():
         raise DataError(f"{name}: is a folder, not a kline file")
-    try:
-        frame = pd.read_csv(path, compression="infer", skipinitialspace=True, low_memory=False)
-    except pd.errors.EmptyDataError as err:
-        raise DataError(f"{name}: the file is empty") from err
-    except pd.errors.ParserError as err:
-        raise DataError(f"{name}: not a CSV file pandas can read: {_first_line(err)}") from err
-    except (UnicodeDecodeError, gzip.BadGzipFile, zlib.error, EOFError) as err:
-        raise DataError(f"{name}: not a readable CSV or CSV.gz file ({err})") from err
-    except OSError as err:
-        raise DataError(f"{name}: cannot be read: {err.strerror or err}") from err
+    frame = _read_numbers(path)
+    if frame is None:
+        frame = _read_any(path, name)
     found = [str(c).strip().lower() for c in frame.columns]
     frame.columns = found
     missing = [c for c in COLUMNS if c not in found]
@@ -404,6 +379,35 @@ def _load(path: Path, name: str) -> pd.DataFrame:
     return frame[list(COLUMNS)]
 
 
+def _read_numbers(path: Path) -> pd.DataFrame | None:
+    """The usual file, numbers only, read without guessing types or keeping text (a number may start
+    with blanks); ``None`` when that fails for any reason (a cell that is not a number, an extra
+    text column, headers that differ only by blanks, a damaged file...): ``_read_any`` then reads
+    it again, keeps every cell and says what is wrong."""
+    try:
+        frame = pd.read_csv(path, compression="infer", dtype=np.float64)
+    except (ValueError, OSError, EOFError, zlib.error):  # ParserError and UnicodeDecodeError are ValueErrors
+        return None
+    found = [str(c).strip().lower() for c in frame.columns]
+    if len(set(found)) != len(found) or not set(COLUMNS) <= set(found):
+        return None
+    return frame
+
+
+def _read_any(path: Path, name: str) -> pd.DataFrame:
+    """The file with each column as pandas reads it, or a ``DataError``."""
+    try:
+        return pd.read_csv(path, compression="infer", skipinitialspace=True, low_memory=False)
+    except pd.errors.EmptyDataError as err:
+        raise DataError(f"{name}: the file is empty") from err
+    except pd.errors.ParserError as err:
+        raise DataError(f"{name}: not a CSV file pandas can read: {_first_line(err)}") from err
+    except (UnicodeDecodeError, gzip.BadGzipFile, zlib.error, EOFError) as err:
+        raise DataError(f"{name}: not a readable CSV or CSV.gz file ({err})") from err
+    except OSError as err:
+        raise DataError(f"{name}: cannot be read: {err.strerror or err}") from err
+
+
 def _interval(ts: IntArray, timeframe: str | None, name: str) -> int:
     if timeframe is not None:
         try:
@@ -415,8 +419,11 @@ def _interval(ts: IntArray, timeframe: str | None, name: str) -> int:
         return step
     if ts.size < 2:
         raise DataError(f"{name}: one bar only: the timeframe cannot be told; give it explicitly")
-    steps, counts = np.unique(np.diff(ts), return_counts=True)
-    step = int(steps[np.argmax(counts)])
+    diffs = np.diff(ts)
+    step = int(diffs[0])  # a spacing of more than half the steps is the most common: no need to count
+    if 2 * int(np.count_nonzero(diffs == step)) <= diffs.size:
+        steps, counts = np.unique(diffs, return_counts=True)
+        step = int(steps[np.argmax(counts)])
     if step not in _TF_BY_MS:
         raise DataError(f"{name}: bars are mostly {step} ms apart, which is no Bybit timeframe")
     return step

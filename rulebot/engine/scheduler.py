@@ -22,16 +22,15 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.combining import OrTrigger
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 from rulebot.model.clock import Clock
 from rulebot.model.events import Event, TimerFired
+
+if TYPE_CHECKING:
+    from apscheduler.triggers.base import BaseTrigger
+    from apscheduler.triggers.cron import CronTrigger
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +65,11 @@ def make_trigger(
     *, every_s: int | None, at: Sequence[tuple[int, int]], cron: str | None, timezone: str, start_ms: int
 ) -> BaseTrigger:
     """The trigger of a scheduled rule; several kinds given together fire on any of them."""
+    # APScheduler (and the asyncio, ssl and threading it imports) is loaded only when a rule is scheduled.
+    from apscheduler.triggers.combining import OrTrigger
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
     tz = ZoneInfo(timezone)
     start = to_datetime(start_ms).astimezone(tz)
     triggers: list[BaseTrigger] = []
@@ -85,11 +89,15 @@ def make_trigger(
 
 def minute_trigger(start_ms: int) -> BaseTrigger:
     """Each whole minute (UTC), for rules that read `hour`, `minute`, `time between` ..."""
+    from apscheduler.triggers.cron import CronTrigger  # loaded only when needed, see make_trigger
+
     return CronTrigger(second=0, start_date=to_datetime(start_ms), timezone=UTC)
 
 
 def cron_trigger(expression: str, tz: ZoneInfo, start: datetime) -> CronTrigger:
     """A standard five-field crontab expression (Sunday is 0 or 7) as an APScheduler 3 trigger."""
+    from apscheduler.triggers.cron import CronTrigger  # loaded only when needed, see make_trigger
+
     fields = expression.split()
     if len(fields) != 5:
         raise ValueError(f"a cron expression has five fields, got {expression!r}")
@@ -183,6 +191,9 @@ class LiveScheduler:
     """A ``BackgroundScheduler`` whose jobs only put ``TimerFired`` on the engine's queue."""
 
     def __init__(self, jobs: Sequence[Job], emit: Callable[[Event], None], clock: Clock) -> None:
+        # the scheduler's thread machinery is loaded only for a live run with scheduled jobs
+        from apscheduler.schedulers.background import BackgroundScheduler
+
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self._emit = emit
         self._clock = clock

@@ -6,6 +6,8 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -274,3 +276,15 @@ def test_several_symbols_trade_one_account(tmp_path: Path) -> None:
     code, _, err = run(two, "--data", btc)
     assert code == 2
     assert_one_message(err, "the rule files trade BTCUSDT, ETHUSDT: give each its data")
+
+
+def test_a_plain_backtest_loads_no_scheduler_sweep_or_terminal_display() -> None:
+    # Start-up cost: APScheduler (with asyncio and ssl) loads only for scheduled rules, the sweep
+    # only with --vary, rich's tables and progress bar only when they are shown.
+    code = (
+        "import sys, rulebot.cli, rulebot.backtest.command\n"
+        "print(sorted(m for m in ('apscheduler', 'asyncio', 'ssl', 'rulebot.backtest.sweep', 'rich.progress',"
+        " 'rich.table') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

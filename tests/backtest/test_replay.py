@@ -247,3 +247,56 @@ def test_fast_event_building_equals_the_dataclass_constructor(
     assert all(type(e) is KlineUpdate for e in fast)
     with pytest.raises(dataclasses.FrozenInstanceError):
         fast[0].close = 1.0  # type: ignore[misc]
+
+
+# Cells a kline file may hold: numbers as exchanges write them, and the damage the reader reports.
+_CELLS = (
+    "100", "100.25", "99", "101.5", "1e2", " 100", "\t100", "+100", ".5", "0", "-1", "", " ", "NaN", " nan", "N/A",
+    "inf", " inf", "-inf", "abc", "True", "0x10", "1_000", "1e400", "12345678901234567890", '"100"', ' "100"',
+)
+# Headers: the usual one, blanks and capitals, an extra text column, names equal once trimmed, one missing.
+_HEADERS = (
+    HEADER, "Timestamp, Open,High,Low,Close,Volume\n", HEADER.rstrip("\n") + ",note\n",
+    "timestamp,open, open,low,close,volume\n", "timestamp,open,high,low,close\n",
+)
+
+
+def _read_all(path: Path) -> tuple[object, ...]:
+    """Everything ``read_klines`` gives back, in comparable form (or the error it raises)."""
+    try:
+        s = read_klines(path, "X")
+    except DataError as err:
+        return ("error", str(err))
+    arrays = (s.ts_ms, s.open, s.high, s.low, s.close, s.volume)
+    return (s.timeframe, s.interval_ms, s.report, [a.dtype for a in arrays], [a.tobytes() for a in arrays])
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(_HEADERS),
+    st.lists(
+        st.tuples(
+            st.integers(0, 12),
+            st.lists(st.one_of(st.sampled_from(_CELLS), st.floats(0.5, 2e5).map(repr)), min_size=5, max_size=5),
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+)
+def test_reading_as_numbers_first_changes_nothing(
+    tmp_path_factory: pytest.TempPathFactory, header: str, rows: list[tuple[int, list[str]]]
+) -> None:
+    # A file is first read as all numbers, and then checked without a text-to-number pass; it is
+    # read again cell by cell only when that fails. The bars and every report must be what the
+    # cell-by-cell reading and checking alone give (cells kept as Python objects force that path).
+    from rulebot.backtest import replay
+
+    read_any = replay._read_any
+    extra = ",x" if header.count(",") == 6 else ""
+    body = "".join(f"{T0 + m * 60_000},{','.join(cells)}{extra}\n" for m, cells in rows)
+    path = _bytes(tmp_path_factory.mktemp("k"), (header + body).encode())
+    first = _read_all(path)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(replay, "_read_numbers", lambda _path: None)
+        patch.setattr(replay, "_read_any", lambda path, name: read_any(path, name).astype(object))
+        assert _read_all(path) == first
