@@ -15,6 +15,7 @@ from rulebot.lang import filemodel as fm
 from rulebot.lang.checker import CheckContext, CheckedRule, RuleInput, check_rules
 from rulebot.lang.diagnostics import Diagnostic, Severity, at_location, sort_key
 from rulebot.lang.loader import LoadResult, collection_paused, load_file, load_text
+from rulebot.lang.makers import maker
 from rulebot.lang.parser import ParseResult, Start, parse
 from rulebot.lang.source import Source
 
@@ -102,16 +103,16 @@ def _analyze(loaded: LoadResult) -> FileAnalysis:
             skip = {u.field for u in rule.param_uses if not u.declared} if rule.param_uses else _NOTHING
             condition, actions, ok = _parse_rule(rule, rule_file.file, skip, diagnostics, texts)
             parsed_ok.append(ok)
-            inputs.append(RuleInput(
-                name=rule.name,
-                index=rule.index,
-                condition=condition,
-                actions=actions,
-                condition_source=rule.line or rule.when,
-                actions_source=rule.line or rule.then,
-                cooldown_s=rule.cooldown,
-                scheduled=rule.scheduled,
-                enabled=rule.enabled,
+            inputs.append(_new_input(  # RuleInput's fields, in order
+                rule.name,
+                rule.index,
+                condition,
+                actions,
+                rule.line or rule.when,
+                rule.line or rule.then,
+                rule.cooldown,
+                rule.scheduled,
+                rule.enabled,
             ))
         checkable = [i for i, ok in zip(inputs, parsed_ok) if ok]
         checked, extra = check_rules(checkable, context_for(rule_file))
@@ -121,9 +122,14 @@ def _analyze(loaded: LoadResult) -> FileAnalysis:
             result = by_index.get(rule.index) if ok else None
             if result is not None:
                 diagnostics.extend(result.diagnostics)
-            analyzed.append(AnalyzedRule(rule, item.condition, item.actions, result, ok))
+            analyzed.append(_new_analyzed(rule, item.condition, item.actions, result, ok))
     diagnostics.sort(key=sort_key)
     return FileAnalysis(loaded.file, loaded.lines, rule_file, tuple(analyzed), tuple(_unique(diagnostics)))
+
+
+# one of each per rule linted (see ``makers``)
+_new_input = maker(RuleInput)
+_new_analyzed = maker(AnalyzedRule)
 
 
 def _parse_once(source: Source, start: Start, texts: dict[tuple[str, Start], ParseResult]) -> ParseResult:
