@@ -83,48 +83,38 @@ def node_span(index: LineIndex, node: yaml.Node) -> Span:
 class SpanTable(Mapping[str, Span]):
     """Spans by key, made when asked for: a file holds thousands and few are ever read.
 
-    ``pairs`` maps each key to its (key node, value node), as ``Loader.pairs`` gives them; one dict
-    serves the key table (``values=False``) and the value table of a mapping. Only the nodes'
-    marks are read, and only when a span is asked for.
+    ``offsets`` maps each key to where its key node and its value node start and end in the
+    text; one dict serves the key table (``which=0``) and the value table (``which=2``) of a
+    mapping. Offsets rather than the nodes: the nodes and their marks are then freed with the
+    composed document, not kept (and walked by the cyclic collector) as long as the rules are.
     """
 
-    __slots__ = ("_index", "_pairs", "_which")
+    __slots__ = ("_index", "_offsets", "_which")
 
-    def __init__(self, index: LineIndex, pairs: Mapping[str, tuple[yaml.Node, yaml.Node]], values: bool) -> None:
+    def __init__(self, index: LineIndex, offsets: Mapping[str, tuple[int, int, int, int]], which: int) -> None:
         self._index = index
-        self._pairs = pairs
-        self._which = 1 if values else 0
+        self._offsets = offsets
+        self._which = which
 
     def __getitem__(self, key: str) -> Span:
-        node = self._pairs[key][self._which]
-        return span_between(self._index, node.start_mark.index, node.end_mark.index)
+        offsets, which = self._offsets[key], self._which
+        return span_between(self._index, offsets[which], offsets[which + 1])
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._pairs)
+        return iter(self._offsets)
 
     def __len__(self) -> int:
-        return len(self._pairs)
+        return len(self._offsets)
 
     def __repr__(self) -> str:
-        return f"SpanTable({sorted(self._pairs)})"
-
-
-_new = object.__new__
-_set_index = SpanTable._index.__set__  # type: ignore[attr-defined]
-_set_pairs = SpanTable._pairs.__set__  # type: ignore[attr-defined]
-_set_which = SpanTable._which.__set__  # type: ignore[attr-defined]
+        return f"SpanTable({sorted(self._offsets)})"
 
 
 def span_tables(index: LineIndex, pairs: Mapping[str, tuple[yaml.Node, yaml.Node]]) -> tuple[SpanTable, SpanTable]:
-    """The key and the value ``SpanTable`` of a mapping's ``pairs`` (made without ``__init__``: two per rule)."""
-    keys, written = _new(SpanTable), _new(SpanTable)
-    _set_index(keys, index)
-    _set_pairs(keys, pairs)
-    _set_which(keys, 0)
-    _set_index(written, index)
-    _set_pairs(written, pairs)
-    _set_which(written, 1)
-    return keys, written
+    """The key and the value ``SpanTable`` of a mapping's ``pairs`` (two per rule)."""
+    offsets = {key: (k.start_mark.index, k.end_mark.index, v.start_mark.index, v.end_mark.index)
+               for key, (k, v) in pairs.items()}
+    return SpanTable(index, offsets, 0), SpanTable(index, offsets, 2)
 
 
 def scalar_value(node: yaml.ScalarNode, as_text: bool) -> Any:

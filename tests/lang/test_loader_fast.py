@@ -16,7 +16,7 @@ from rulebot.lang import ruleitems
 from rulebot.lang.loader import LoadResult, load_text
 from rulebot.lang.scalarmap import LineIndex
 from rulebot.lang.source import Location, new_location
-from rulebot.lang.yamlnodes import SpanTable, YamlLoader, span_tables
+from rulebot.lang.yamlnodes import YamlLoader, node_span, span_tables
 
 _NAMES = ["rule a", "' '", "''", "[a, b]", "~", "12", "'dip buy'", "yes"]
 _TEXTS = ["'rsi(14) < 30'", "close > open", "'buy 0.1 market'", "~", "''", "[a, b]", "'${n}'", "7"]
@@ -114,5 +114,7 @@ def test_objects_made_without_init_equal_those_made_with_it() -> None:
     pairs = {k.value: (k, v) for k, v in node.value}
     line_index = LineIndex("a: 1\nbb: [2]\n")
     keys, written = span_tables(line_index, pairs)
-    assert dict(keys) == dict(SpanTable(line_index, pairs, values=False))
-    assert dict(written) == dict(SpanTable(line_index, pairs, values=True))
+    assert list(keys) == list(written) == ["a", "bb"]
+    for key, (key_node, value_node) in pairs.items():
+        assert keys[key] == node_span(line_index, key_node)
+        assert written[key] == node_span(line_index, value_node)
