@@ -7,8 +7,8 @@ it warns only on what interval reasoning (``intervals.py``) proves or the rule t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 import math
+from collections.abc import Iterable, Sequence
 from operator import attrgetter
 
 from rulebot.lang import ast as A
