@@ -2,11 +2,12 @@
 
 What the LALR table makes the reader do depends only on a text's shape (its token types). The
 reader (``reader.py``) records what it did on a text that parsed (``Step``s), ``make_plan``
-works that out into a ``Plan``, and ``compile_plan`` turns the plan into a Python function that
-makes the same calls in the same order, straight-line: for each kept token a ``Tok``, for each
-leaf and each node its callback on its span and children. A rule file repeats a few shapes with
-other numbers and names, so most texts are built by such a function, with no table look-up and
-no loop over the plan.
+works that out into a ``Plan``, and ``Shape.build`` builds a text of that shape from it: the same
+callbacks on the same kinds of children, with no table look-up. A rule file repeats a few shapes
+with other numbers and names; once a shape has been built ``COMPILE_AFTER`` times, its plan is
+compiled (``compile_plan``) into a Python function that makes the same calls in the same order,
+straight-line, without the loop over the plan. Compiling costs several table reads of the text,
+so a shape that comes back only a few times is never compiled.
 
 The generated source holds only numbers (token indices, slots) and the grammar's terminal names;
 the callbacks and the text are passed in. Nothing of a rule text is ever compiled.
@@ -21,7 +22,10 @@ from typing import Any, Callable, NamedTuple, Protocol
 from rulebot.lang import ast
 from rulebot.lang.ast_builder import PASSED_ON
 
-__all__ = ["Builder", "Plan", "Reduction", "Tok", "compile_plan", "make_plan"]
+__all__ = ["COMPILE_AFTER", "Builder", "Plan", "Reduction", "Shape", "Tok", "build_plan", "compile_plan", "make_plan"]
+
+COMPILE_AFTER = 16
+"""Builds of a shape from its plan before the plan is compiled."""
 
 
 class Tok(NamedTuple):
@@ -66,6 +70,46 @@ class Plan:
     nodes: tuple[tuple[int, Callable[[ast.Span, Any], Any], int, int, tuple[int, ...]], ...]
     result: int
     token_count: int  # tokens of the shape, the end of the text included
+    slots: int
+
+
+class Shape:
+    """A shape's plan, how often it was built, and once built ``COMPILE_AFTER`` times, its compiled form."""
+
+    __slots__ = ("plan", "builds", "compiled")
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.builds = 0
+        self.compiled: Builder | None = None
+
+    def build(self, text: str, starts: list[int], ends: list[int]) -> Any:
+        """The AST of ``text``, whose tokens (of this shape) start at ``starts`` and end at ``ends``."""
+        compiled = self.compiled
+        if compiled is not None:
+            return compiled(text, starts, ends)
+        self.builds += 1
+        if self.builds >= COMPILE_AFTER:
+            self.compiled = compile_plan(self.plan)
+        return build_plan(self.plan, text, starts, ends)
+
+
+_new_tuple = tuple.__new__
+
+
+def build_plan(plan: Plan, text: str, starts: list[int], ends: list[int]) -> Any:
+    """The AST of ``text`` (of the shape ``plan`` was made for), the plan read step by step."""
+    new_tuple, span_class, tok_class = _new_tuple, ast.Span, Tok
+    slots: list[Any] = [None] * plan.slots
+    for slot, kind, index in plan.tokens:
+        tok_start, tok_end = starts[index], ends[index]
+        slots[slot] = new_tuple(tok_class, (kind, text[tok_start:tok_end], tok_start, tok_end))
+    for slot, leaf, index in plan.leaves:
+        tok_start, tok_end = starts[index], ends[index]
+        slots[slot] = leaf(text[tok_start:tok_end], new_tuple(span_class, (tok_start, tok_end)))
+    for slot, callback, first, last, children in plan.nodes:
+        slots[slot] = callback(new_tuple(span_class, (starts[first], ends[last])), tuple([slots[c] for c in children]))
+    return slots[plan.result]
 
 
 def make_plan(steps: list[Any]) -> Plan:
@@ -120,7 +164,7 @@ def make_plan(steps: list[Any]) -> Plan:
             stack.append((slots, first, last))
             slots += 1
     ((result, _, _),) = stack
-    return Plan(tuple(tokens), tuple(leaves), tuple(nodes), result, shifted + 1)
+    return Plan(tuple(tokens), tuple(leaves), tuple(nodes), result, shifted + 1, slots)
 
 
 def compile_plan(plan: Plan) -> Builder:

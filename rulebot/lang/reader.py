@@ -27,7 +27,7 @@ from lark.parsers.lalr_analysis import Shift
 from rulebot.lang import ast
 from rulebot.lang.ast_builder import LEAVES, AstBuilder, SyntaxProblem
 from rulebot.lang.lexpattern import END_GROUP, NOT_A_TOKEN, TokenPattern, token_pattern
-from rulebot.lang.plans import Builder, Tok, compile_plan, make_plan
+from rulebot.lang.plans import Shape, Tok, make_plan
 
 __all__ = ["MAX_NESTING", "MAX_PLANS", "Stop", "Tables", "read", "tables", "too_deep"]
 
@@ -122,7 +122,7 @@ class Tables:
     # (state below, top state, token type) -> top state after the unit reductions done there
     units: dict[tuple[Any, Any, str], Any]
     # (start symbol, shape of a text that parsed) -> how to build its AST (see ``read``)
-    plans: dict[tuple[str, tuple[str, ...]], Builder]
+    plans: dict[tuple[str, tuple[str, ...]], Shape]
 
 
 def _pattern_sort_key(t: Any) -> tuple[int, int, int, str]:
@@ -259,10 +259,10 @@ def read(t: Tables, text: str, start: str) -> Any:
     tokens = _lex(t, text)
     shape = tokens.shape
     if shape is not None:
-        build = t.plans.get((start, shape))
-        if build is not None:
+        known = t.plans.get((start, shape))
+        if known is not None:
             try:
-                return build(text, tokens.starts, tokens.ends)
+                return known.build(text, tokens.starts, tokens.ends)
             except SyntaxProblem as e:
                 raise Stop(e.span, "E201", e.message, e.hint) from None
     steps: list[Any] = []
@@ -270,7 +270,7 @@ def read(t: Tables, text: str, start: str) -> Any:
     if shape is not None and len(shape) <= _MAX_SHAPE:
         if len(t.plans) >= MAX_PLANS:
             t.plans.clear()
-        t.plans[start, shape] = compile_plan(make_plan(steps))
+        t.plans[start, shape] = Shape(make_plan(steps))
     return result
 
 

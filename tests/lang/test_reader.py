@@ -15,6 +15,7 @@ from lark.exceptions import UnexpectedInput
 from rulebot.lang import ast
 from rulebot.lang.ast_builder import SyntaxProblem
 from rulebot.lang.parser import MAX_NESTING, lark_parser, parse_with_lark
+from rulebot.lang.plans import COMPILE_AFTER
 from rulebot.lang.reader import MAX_PLANS, Stop, Tables, read, tables
 
 _SHAPES = [
@@ -69,13 +70,18 @@ def test_a_shape_read_once_is_built_from_its_plan() -> None:
     assert node == parse_with_lark("sma(200)   >  5 and   open_orders != 1", "condition")
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.sampled_from(_SHAPES), st.lists(st.integers(0, 999), min_size=8, max_size=8), st.booleans())
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_SHAPES), st.lists(st.integers(0, 999), min_size=8, max_size=8), st.booleans(),
+       st.booleans())
 def test_texts_built_from_a_plan_read_as_lark_reads_them(case: tuple[str, str], numbers: list[int],
-                                                         spaced: bool) -> None:
+                                                         spaced: bool, compiled: bool) -> None:
     start, text = case
     t = _fresh()
     assert read(t, text, start) is not None
+    if compiled:  # built often enough for the plan to be compiled: the compiled form builds the same
+        for _ in range(COMPILE_AFTER):
+            read(t, text, start)
+        assert all(shape.compiled is not None for shape in t.plans.values())
     values = iter(numbers)
     other = _NUMBER.sub(lambda m: str(next(values)), text)
     if spaced:
