@@ -64,7 +64,7 @@ MINUTE_MS = 60_000
 
 def rulebot_command() -> list[str]:
     script = Path(sys.executable).parent / "rulebot"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "rulebot"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "rulebot.cli"]
 
 
 def run_rulebot(data: Path) -> tuple[float, dict[str, object]]:

@@ -31,7 +31,7 @@ def rulebot_command() -> list[str]:
     if script.exists():
         return [str(script)]
     found = shutil.which("rulebot")
-    return [found] if found else [sys.executable, "-m", "rulebot"]
+    return [found] if found else [sys.executable, "-m", "rulebot.cli"]
 
 
 def step(title: str, args: list[str]) -> None:

@@ -447,3 +447,7 @@ def _rows_text(result: FetchResult) -> str:
 def main() -> None:
     """Entry point of the `rulebot` script."""
     app()
+
+
+if __name__ == "__main__":  # python -m rulebot.cli, where the script is not on PATH
+    main()

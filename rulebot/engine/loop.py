@@ -224,18 +224,7 @@ class Engine:
         except _MALFORMED as err:
             self.bad.record(f"event:KlineUpdate:{type(err).__name__}", f"{bar!r}: {err}")
             changed = ()
-        if changed is not self._bar_changed:
-            self.process_closes(changed, now)
-            return
-        # `process_closes` for the same (interned) answer as the bar before, written out: the same
-        # rules are due, and this runs on every bar of a replay
-        slots = self._bar_slots
-        if slots:
-            self._touched = True
-            fired = evaluate(slots, now, self.bad)
-            if fired is not None:
-                self._act(fired, changed[0], now)
-        self._after_event(now)
+        self.process_closes(changed, now)
 
     def process_closes(self, changed: tuple[Changed, ...], now: int | None = None) -> None:
         """The engine's part of a replayed bar, for a replay that wrote closed bars into the market

@@ -45,8 +45,7 @@ class Source:
     text: str
 
     def __init__(self, file: str, text: str, positions: Sequence[Location]) -> None:
-        _init(self, file, text, None, None, ())
-        object.__setattr__(self, "_positions", _checked(text, positions))
+        _init(self, file, text, _checked(text, positions), None, ())
 
     @classmethod
     def deferred(cls, file: str, text: str, build: Callable[..., Sequence[Location]], *args: Any) -> "Source":
@@ -55,11 +54,7 @@ class Source:
         The arguments are kept by the source itself: the loader makes two sources per rule, and a
         ``partial`` each (and its keyword dict) would be two more objects to make and free."""
         source = _new(cls)
-        _set_file(source, file)
-        _set_text(source, text)
-        _set_positions(source, None)
-        _set_build(source, build)
-        _set_args(source, args)
+        _init(source, file, text, None, build, args)
         return source
 
     @classmethod
@@ -73,9 +68,9 @@ class Source:
         positions = self._positions
         if positions is None:
             positions = _checked(self.text, self._build(*self._args))
-            object.__setattr__(self, "_positions", positions)
-            object.__setattr__(self, "_build", None)
-            object.__setattr__(self, "_args", ())
+            _set_positions(self, positions)
+            _set_build(self, None)
+            _set_args(self, ())
         return positions
 
     def location(self, offset: int) -> Location:
@@ -104,7 +99,8 @@ class Source:
         return (Source, (self.file, self.text, self.positions))
 
 
-# The slots' own setters: ``deferred`` runs twice per rule, and ``__setattr__`` refuses (frozen).
+# The slots' own setters: ``__setattr__`` refuses (frozen), and ``object.__setattr__`` costs more
+# (``deferred`` runs twice per rule).
 _set_file = Source.file.__set__  # type: ignore[attr-defined]
 _set_text = Source.text.__set__  # type: ignore[attr-defined]
 _set_positions = Source._positions.__set__  # type: ignore[attr-defined]
@@ -114,11 +110,11 @@ _set_args = Source._args.__set__  # type: ignore[attr-defined]
 
 def _init(source: Source, file: str, text: str, positions: tuple[Location, ...] | None,
           build: Callable[..., Sequence[Location]] | None, args: tuple[Any, ...]) -> None:
-    object.__setattr__(source, "file", file)
-    object.__setattr__(source, "text", text)
-    object.__setattr__(source, "_positions", positions)
-    object.__setattr__(source, "_build", build)
-    object.__setattr__(source, "_args", args)
+    _set_file(source, file)
+    _set_text(source, text)
+    _set_positions(source, positions)
+    _set_build(source, build)
+    _set_args(source, args)
 
 
 def _checked(text: str, positions: Sequence[Location]) -> tuple[Location, ...]:

@@ -1,3 +1,0 @@
-from rulebot.cli import main
-
-main()
