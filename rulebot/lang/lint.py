@@ -229,16 +229,36 @@ def lint_paths(paths: Sequence[str]) -> LintReport:
             unreadable.append(f"{raw}: the folder holds no .yaml or .yml rule files")
             continue
         for file in files:
-            analysis = analyze_file(file)
+            linted = _lint_file(file)
             checked += 1
-            lines[analysis.file] = analysis.lines
-            diagnostics.extend(analysis.diagnostics)
-            if analysis.rule_file is None and _cannot_read(analysis):
-                unreadable.append(f"{analysis.file}: cannot be read")
+            lines[linted.file] = linted.lines
+            diagnostics.extend(linted.diagnostics)
+            if linted.unreadable:
+                unreadable.append(f"{linted.file}: cannot be read")
     return LintReport(tuple(diagnostics), lines, checked, tuple(unreadable))
 
 
-def _cannot_read(analysis: FileAnalysis) -> bool:
-    """A file the OS would not give us (permissions, a folder named like a file) counts as unreadable;
-    a file that is read but holds bad bytes is an ordinary E101 problem."""
-    return any(d.code == "E101" and d.message.startswith("cannot read the file") for d in analysis.diagnostics)
+@dataclass(frozen=True, slots=True)
+class _Linted:
+    """What lint keeps of one file's analysis."""
+
+    file: str
+    lines: tuple[str, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    unreadable: bool
+
+
+def _lint_file(path: Path) -> _Linted:
+    """Lint one file. Lint keeps only the diagnostics: the rules, ASTs and checks are freed before
+    the cyclic collector resumes, so it never walks them (``analyze_file`` hands them over, and
+    the collector walked them once per file: a tenth of lint's time)."""
+    with collection_paused():
+        return _kept(analyze_file(path))
+
+
+def _kept(analysis: FileAnalysis) -> _Linted:
+    # A file the OS would not give us (permissions, a folder named like a file) counts as
+    # unreadable; a file that is read but holds bad bytes is an ordinary E101 problem.
+    unreadable = analysis.rule_file is None and any(
+        d.code == "E101" and d.message.startswith("cannot read the file") for d in analysis.diagnostics)
+    return _Linted(analysis.file, analysis.lines, analysis.diagnostics, unreadable)

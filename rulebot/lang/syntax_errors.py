@@ -99,8 +99,17 @@ def _first_error(lark: Lark, text: str, start: str) -> UnexpectedInput | None:
     try:
         _quiet(lark.parse_interactive(text, start=start)).resume_parse()
     except UnexpectedInput as e:
-        return e
+        return _unlinked(e)
     return None
+
+
+def _unlinked(error: UnexpectedInput) -> UnexpectedInput:
+    """``error`` without its traceback and context. lark re-raises it from a frame that holds it:
+    a cycle, which would keep the frames of the whole call (the file's analysis so far) until
+    the cyclic collector ran."""
+    error.__traceback__ = None
+    error.__context__ = None
+    return error
 
 
 def _state_before(lark: Lark, text: str, start: str, pos: int) -> tuple[InteractiveParser, list[Token]]:
@@ -112,8 +121,8 @@ def _state_before(lark: Lark, text: str, start: str, pos: int) -> tuple[Interact
             if tok.start_pos is not None and tok.start_pos >= pos:
                 break
             before.append(tok)
-    except UnexpectedInput:
-        pass
+    except UnexpectedInput as e:
+        _unlinked(e)
     return ip, before
 
 

@@ -32,7 +32,13 @@ class YamlLoader(_SAFE_LOADER):  # type: ignore[misc, valid-type]
             # called for every node, both return at once: builtins taking the same arguments cost less
             self.descend_resolver = slice  # type: ignore[method-assign, assignment]  # (parent, index) -> a slice
             self.ascend_resolver = tuple  # type: ignore[method-assign, assignment]  # () -> ()
-            self.resolve = _tag_resolver(super().resolve, self.yaml_implicit_resolvers)  # type: ignore[method-assign]
+            # ``_RESOLVER``'s resolve, not this loader's own: a bound method kept on its instance
+            # would make a cycle, and the parser and its buffer would wait for the collector
+            self.resolve = _tag_resolver(_RESOLVER.resolve, self.yaml_implicit_resolvers)  # type: ignore[method-assign]
+
+
+# Without path resolvers (``yaml_path_resolvers``), resolving a tag reads only the class's tables.
+_RESOLVER = yaml.resolver.Resolver()
 
 
 def _tag_resolver(resolve: Callable[[type, Any, tuple[bool, bool]], str],
