@@ -8,6 +8,7 @@ import pytest
 
 from rulebot.lang import ast
 from rulebot.lang.checker import CheckedRule
+from rulebot.lang.filemodel import Rule
 from rulebot.lang.makers import maker
 
 
@@ -19,20 +20,22 @@ class _Four:
     d: float | None
 
 
-@pytest.mark.parametrize("cls", [ast.Number, ast.Compare, ast.Call, _Four, CheckedRule])
+@pytest.mark.parametrize("cls", [ast.Number, ast.Compare, ast.Call, _Four, CheckedRule, Rule])
 def test_maker_makes_what_init_makes(cls: type) -> None:
     values = [f"value {i}" for i in range(len(fields(cls)))]
     made = maker(cls)(*values)
     expected = cls(*values)
     assert type(made) is cls
     assert [getattr(made, f.name) for f in fields(cls)] == values
-    assert made == expected and repr(made) == repr(expected)
+    assert repr(made) == repr(expected)
+    if cls.__eq__ is not object.__eq__:  # a Rule is equal to itself only
+        assert made == expected
     with pytest.raises(FrozenInstanceError):
         made.__setattr__(fields(cls)[0].name, "changed")
 
 
 def test_maker_takes_every_field() -> None:
-    with pytest.raises(TypeError, match="takes 4 fields, not 3"):
+    with pytest.raises(TypeError, match="missing 1 required positional argument"):
         maker(_Four)(1, "b", ())
 
 
