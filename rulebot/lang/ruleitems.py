@@ -296,7 +296,9 @@ class RuleBuilder:
     def _undeclared(self, source: Source, start: int, end: int, name: str, field: str) -> None:
         if name.isidentifier():
             message = f"the parameter '{name}' is not declared"
-            example = _PARAM_EXAMPLES.get(field, "30")  # a value the key it stands in accepts
+            # a value the key it stands in accepts; in actions a small one, as it may be a quantity
+            in_actions = field == "then" or (field == "line" and _WORD_THEN.search(source.text, 0, start) is not None)
+            example = _PARAM_EXAMPLES.get(field, "0.01" if in_actions else "30")
             hint = values.suggest(name, list(self.params)) or \
                 f"declare it under 'params:', e.g. params: {{{name}: {example}}}"
         else:
