@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/lint_instructions.py
 
 Prints ``lint_instructions_per_rule X``: lint_bench.py's corpus (1,000 distinct rules in 10
-files) analysed once and three times in two runs under ``valgrind --tool=callgrind``; the
-difference over the two extra passes, per rule. Needs valgrind (``apt install valgrind``); takes
-a minute or two. Not part of ``make bench``.
+files) linted as ``lint_rules_per_s`` times it (``lint_paths``), once and three times, in two
+runs under ``valgrind --tool=callgrind``; the difference over the two extra passes, per rule.
+Needs valgrind (``apt install valgrind``); takes a minute or two. Not part of ``make bench``.
 """
 
 from __future__ import annotations
@@ -23,12 +23,9 @@ from lint_bench import FILES, RULES_PER_FILE, write_corpus  # noqa: E402
 
 _PASSES = """
 import sys
-from pathlib import Path
-from rulebot.lang.lint import analyze_file
-paths = sorted(Path(sys.argv[1]).glob("*.yaml"))
+from rulebot.lang.lint import lint_paths
 for _ in range(int(sys.argv[2])):
-    for path in paths:
-        analyze_file(path)
+    lint_paths([sys.argv[1]])
 """
 
 
