@@ -3,7 +3,9 @@
 ``load_file`` and ``load_text`` never raise for any input: every problem is a diagnostic with the
 file line and column of the value or key it is about. The YAML is composed with PyYAML's libyaml
 ``compose``: node marks, and no Python object is ever built from a tag. On 2,000 rules it took
-40 ms where ruamel.yaml's round-trip loader took 1.2 s (``benchmarks/yaml_loaders.py``).
+40 ms where ruamel.yaml's round-trip loader took 1.2 s (``benchmarks/yaml_loaders.py``). A list
+of rules written in the plain form is read line by line instead (``plainrules.py``), to the same
+rules and diagnostics.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from pydantic import ValidationError
 from rulebot.lang import filemodel as fm
 from rulebot.lang import values
 from rulebot.lang.diagnostics import Diagnostic, Severity, at_location
-from rulebot.lang.ruleitems import RuleBuilder
+from rulebot.lang.plainrules import compose_header, read_plain_rules
+from rulebot.lang.ruleitems import RuleBuilder, plain_fields
 from rulebot.lang.scalarmap import LineIndex
 from rulebot.lang.source import Location
 from rulebot.lang.yaml_slips import yaml_problem_near_rule
 from rulebot.lang.yamlproblems import YAML_PROBLEMS
-from rulebot.lang.yamlnodes import TEXT_KEYS, Locator, YamlLoader, describe, node_span, scalar_value
+from rulebot.lang.yamlnodes import TEXT_KEYS, Locator, YamlLoader, describe, node_span, scalar_value, span_between
 
 # A 2,000-rule file is 250 kB; past 1 MB (8,000 rules) a load takes seconds, which no real file needs.
 MAX_BYTES = 1024 * 1024
@@ -189,7 +192,13 @@ class _Loader:
         return node_span(self.index, node)
 
     def load(self, overrides: Mapping[str, str]) -> fm.RuleFile | None:
-        root = self._compose()
+        # A list of rules in the plain form is read without composing it (``plainrules``).
+        plain = read_plain_rules(self.text)
+        fields = plain_fields(plain.items) if plain is not None else None
+        root = compose_header(self.text, plain) if plain is not None and fields is not None else None
+        if root is None:
+            plain = None
+            root = self._compose()
         head = fm.Span(Location(1, 1), Location(1, 2))
         if root is None or (isinstance(root, yaml.ScalarNode) and root.tag.endswith(":null")):
             what = "is empty" if not self.text.strip() else "holds no settings and no rules"
@@ -206,7 +215,7 @@ class _Loader:
         data = {key: self.value(value, key in TEXT_KEYS, 1) if key in fm.FILE_KEYS else None
                 for key, (_, value) in pairs.items() if key != "rules"}
         rules_node = pairs.get("rules", (None, None))[1]
-        if isinstance(rules_node, yaml.SequenceNode):
+        if plain is not None or isinstance(rules_node, yaml.SequenceNode):
             data["rules"] = []
         elif rules_node is not None:
             data["rules"] = self.value(rules_node, True, 1)
@@ -218,7 +227,11 @@ class _Loader:
         params_node = pairs.get("params", (None, None))[1]
         declared = set(self.pairs_quiet(params_node)) if isinstance(params_node, yaml.MappingNode) else set()
         builder = RuleBuilder(self, params, declared - set(params))
-        rules = builder.build(rules_node.value if isinstance(rules_node, yaml.SequenceNode) else [])
+        if plain is not None and fields is not None:
+            value_spans["rules"] = span_between(self.index, plain.start, len(self.text))  # as the list's node
+            rules = builder.build_plain(plain.items, fields)
+        else:
+            rules = builder.build(rules_node.value if isinstance(rules_node, yaml.SequenceNode) else [])
         return fm.RuleFile(self.file, model.symbol, model.category, model.timeframe, model.timezone,
                            model.settings, model.risk, params, rules, head, key_spans, value_spans)
 

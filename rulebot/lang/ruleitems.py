@@ -5,7 +5,7 @@ reported in the author's words."""
 from __future__ import annotations
 
 import re
-from typing import Any, Collection, Mapping, Protocol
+from typing import Any, Collection, Iterable, Mapping, Protocol, Sequence
 
 import yaml
 
@@ -13,8 +13,9 @@ from rulebot.lang import filemodel as fm
 from rulebot.lang import values
 from rulebot.lang.diagnostics import Severity
 from rulebot.lang.scalarmap import LineIndex, scalar_segments
-from rulebot.lang.source import Location, Source
-from rulebot.lang.yamlnodes import node_span, span_tables
+from rulebot.lang.plainrules import PLAIN_KEYS, Entry
+from rulebot.lang.source import Location, Source, new_location
+from rulebot.lang.yamlnodes import SpanTable, node_span, span_tables
 from rulebot.model.enums import TriggerMode
 
 _PARAM = re.compile(r"\$\{([^{}\n]*)\}")
@@ -26,7 +27,6 @@ _CUT_END = re.compile(
 _WORD_WHEN = re.compile(r"\bwhen\b", re.IGNORECASE)
 _WORD_THEN = re.compile(r"\bthen\b", re.IGNORECASE)
 _SCHEDULE_KEYS = ("cooldown", "every", "cron", "at")
-_PLAIN_KEYS = frozenset(("name", "when", "then", "cooldown", "every"))
 _RULE_KEYS = frozenset(fm.RULE_KEYS)  # a rule with only these keys was not read as a mapping by mistake (E109)
 _PARAM_EXAMPLES = {"cooldown": "5m", "every": "1h", "cron": "'0 * * * *'", "at": "'08:00'"}
 
@@ -84,7 +84,7 @@ def _plain_fields(data: dict[str, Any], durations: dict[str, int | None]) -> tup
 
     Most items are texts and a duration: validating them through pydantic took a fifth of a load.
     ``durations`` holds the durations read so far in the file (``cooldown: 5m`` comes back often)."""
-    if not _PLAIN_KEYS.issuperset(data):
+    if not PLAIN_KEYS.issuperset(data):
         return None
     name, when, then = data.get("name"), data.get("when"), data.get("then")
     if not isinstance(then, str) or ("when" in data and not isinstance(when, str)) or \
@@ -114,6 +114,19 @@ def _seconds(value: Any, durations: dict[str, int | None]) -> int | None:
     return durations[value]
 
 
+def plain_fields(items: Sequence[Mapping[str, Entry]]) -> list[tuple[Any, ...]] | None:
+    """``_plain_fields`` of each item of a list read in the plain form (``plainrules``); ``None``
+    when one of them is not plainly valid (then the file is composed and validated as usual)."""
+    durations: dict[str, int | None] = {}
+    found = []
+    for item in items:
+        fields = _plain_fields({key: entry.value for key, entry in item.items()}, durations)
+        if fields is None:
+            return None
+        found.append(fields)
+    return found
+
+
 class RuleBuilder:
     """Turns the nodes of ``rules:`` into ``Rule``s, reporting through ``host``."""
 
@@ -125,10 +138,19 @@ class RuleBuilder:
 
     def build(self, items: list[yaml.Node]) -> tuple[fm.Rule, ...]:
         """One ``Rule`` per readable item, in file order; reports duplicate names."""
+        return self._named(self._mapping(index, node) if isinstance(node, yaml.MappingNode) else self._other(index, node)
+                           for index, node in enumerate(items))
+
+    def build_plain(self, items: Sequence[Mapping[str, Entry]], fields: Sequence[tuple[Any, ...]]) -> tuple[fm.Rule, ...]:
+        """``build`` for a list read in the plain form (``plainrules``), with each item's fields
+        as ``plain_fields`` read them."""
+        return self._named(self._plain(index, item, read) for index, (item, read) in enumerate(zip(items, fields)))
+
+    def _named(self, made: Iterable[fm.Rule | None]) -> tuple[fm.Rule, ...]:
+        """The rules made, in order, reporting each name given twice."""
         rules: list[fm.Rule] = []
         seen: dict[str, fm.Rule] = {}
-        for index, node in enumerate(items):
-            rule = self._mapping(index, node) if isinstance(node, yaml.MappingNode) else self._other(index, node)
+        for rule in made:
             if rule is None:
                 continue
             first = seen.get(rule.name)
@@ -181,19 +203,49 @@ class RuleBuilder:
             fields = self._validated(index, node, pairs, data, named, head)
             if fields is None:
                 return None
-        name, when, then, cooldown, every, at, cron, trigger, enabled, priority = fields
         texts: dict[str, Source] = {}
-        when_source = then_source = None
-        if isinstance(when, str):
-            texts["when"] = template = self.text_source(pairs["when"][1], "when")
-            when_source = self._substitute("when", template, uses)
-        if isinstance(then, str):
-            texts["then"] = template = self.text_source(pairs["then"][1], "then")
-            then_source = self._substitute("then", template, uses)
-        key_spans, value_spans = span_tables(host.index, pairs)
+        when = then = None
+        if isinstance(fields[1], str):
+            when = self._text("when", self.text_source(pairs["when"][1], "when"), texts, uses)
+        if isinstance(fields[2], str):
+            then = self._text("then", self.text_source(pairs["then"][1], "then"), texts, uses)
+        return self._rule(index, named, head, fields, when, then, texts, uses, span_tables(host.index, pairs))
+
+    def _plain(self, index: int, item: Mapping[str, Entry], fields: tuple[Any, ...]) -> fm.Rule:
+        """``_mapping`` for an item read in the plain form: its values are texts, its fields plainly
+        valid, and no comment follows a value (so W107 has nothing to say)."""
+        named = fields[0] is not None  # ``plain_fields`` let a name through only if it is not blank
+        entry = item["name"] if named else next(iter(item.values()))
+        start, end = (entry.value_start, entry.value_end) if named else (entry.key_start, entry.key_end)
+        before = entry.line_start - 1  # columns count from 1
+        head = fm.new_span(new_location(entry.line, start - before), new_location(entry.line, end - before))
+        texts: dict[str, Source] = {}
+        uses: list[fm.ParamUse] = []
+        when = self._text("when", self._entry_source(item["when"]), texts, uses) if fields[1] is not None else None
+        then = self._text("then", self._entry_source(item["then"]), texts, uses)
+        offsets = {key: (e.key_start, e.key_end, e.value_start, e.value_end) for key, e in item.items()}
+        spans = (SpanTable(self.host.index, offsets, 0), SpanTable(self.host.index, offsets, 2))
+        return self._rule(index, named, head, fields, when, then, texts, uses, spans)
+
+    def _entry_source(self, entry: Entry) -> Source:
+        """``text_source`` of an entry read in the plain form."""
+        host = self.host
+        return Source.deferred(host.file, entry.value, _scalar_positions, host.index, entry.value_start,
+                               entry.value_end, entry.style, entry.value)
+
+    def _text(self, field: str, template: Source, texts: dict[str, Source], uses: list[fm.ParamUse]) -> Source:
+        """A rule text: kept as written in ``texts``, given with its ``${param}``s substituted."""
+        texts[field] = template
+        return self._substitute(field, template, uses)
+
+    @staticmethod
+    def _rule(index: int, named: bool, head: fm.Span, fields: tuple[Any, ...], when: Source | None,
+              then: Source | None, texts: dict[str, Source], uses: list[fm.ParamUse],
+              spans: tuple[SpanTable, SpanTable]) -> fm.Rule:
+        name, _, _, cooldown, every, at, cron, trigger, enabled, priority = fields
         return fm.new_rule(index, name.strip() if named else f"rule {index + 1}", head if named else None, head,
-                           when_source, then_source, None, texts, tuple(uses), cooldown, every, at, cron, trigger,
-                           enabled, priority, key_spans, value_spans)
+                           when, then, None, texts, tuple(uses), cooldown, every, at, cron, trigger, enabled,
+                           priority, *spans)
 
     def _validated(self, index: int, node: yaml.MappingNode, pairs: dict[str, tuple[yaml.Node, yaml.Node]],
                    data: dict[str, Any], named: bool, head: fm.Span) -> tuple[Any, ...] | None:

@@ -39,6 +39,12 @@ class YamlLoader(_SAFE_LOADER):  # type: ignore[misc, valid-type]
 
 # Without path resolvers (``yaml_path_resolvers``), resolving a tag reads only the class's tables.
 _RESOLVER = yaml.resolver.Resolver()
+NULL_TAG = "tag:yaml.org,2002:null"
+
+
+def plain_tag(value: str) -> str:
+    """The tag YAML gives the plain (unquoted) scalar ``value``."""
+    return str(_RESOLVER.resolve(yaml.ScalarNode, value, (True, False)))
 
 
 def _tag_resolver(resolve: Callable[[type, Any, tuple[bool, bool]], str],
