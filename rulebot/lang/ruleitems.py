@@ -127,6 +127,11 @@ def plain_fields(items: Sequence[Mapping[str, Entry]]) -> list[tuple[Any, ...]] 
     return found
 
 
+def _written(entry: Entry) -> tuple[str, int, int, str]:
+    """An entry's value, where it is written and its style: ``RuleBuilder._source_at``'s arguments."""
+    return entry.value, entry.value_start, entry.value_end, entry.style
+
+
 class RuleBuilder:
     """Turns the nodes of ``rules:`` into ``Rule``s, reporting through ``host``."""
 
@@ -221,17 +226,15 @@ class RuleBuilder:
         head = fm.new_span(new_location(entry.line, start - before), new_location(entry.line, end - before))
         texts: dict[str, Source] = {}
         uses: list[fm.ParamUse] = []
-        when = self._text("when", self._entry_source(item["when"]), texts, uses) if fields[1] is not None else None
-        then = self._text("then", self._entry_source(item["then"]), texts, uses)
+        when = item.get("when") if fields[1] is not None else None
+        if when is not None:
+            when_source: Source | None = self._text("when", self._source_at(*_written(when)), texts, uses)
+        else:
+            when_source = None
+        then = self._text("then", self._source_at(*_written(item["then"])), texts, uses)
         offsets = {key: (e.key_start, e.key_end, e.value_start, e.value_end) for key, e in item.items()}
         spans = (SpanTable(self.host.index, offsets, 0), SpanTable(self.host.index, offsets, 2))
-        return self._rule(index, named, head, fields, when, then, texts, uses, spans)
-
-    def _entry_source(self, entry: Entry) -> Source:
-        """``text_source`` of an entry read in the plain form."""
-        host = self.host
-        return Source.deferred(host.file, entry.value, _scalar_positions, host.index, entry.value_start,
-                               entry.value_end, entry.style, entry.value)
+        return self._rule(index, named, head, fields, when_source, then, texts, uses, spans)
 
     def _text(self, field: str, template: Source, texts: dict[str, Source], uses: list[fm.ParamUse]) -> Source:
         """A rule text: kept as written in ``texts``, given with its ``${param}``s substituted."""
@@ -285,12 +288,15 @@ class RuleBuilder:
 
     def text_source(self, node: yaml.ScalarNode, field: str, rule_text: bool = True) -> Source:
         """The node's value with the file position of each character; for rule text, warns when ` #` cut it short."""
-        host = self.host
         if rule_text and not node.style:
             self._check_comment(node, field)
-        # The map is made only if a diagnostic or explain asks for it (most rules never do).
-        return Source.deferred(host.file, node.value, _scalar_positions, host.index, node.start_mark.index,
-                               node.end_mark.index, node.style, node.value)
+        return self._source_at(node.value, node.start_mark.index, node.end_mark.index, node.style)
+
+    def _source_at(self, value: str, start: int, end: int, style: str | None) -> Source:
+        """The scalar ``value``, written in ``style`` from ``start`` to ``end`` of the file, as a
+        ``Source``. Its map is made only if a diagnostic or explain asks for it (most rules never do)."""
+        host = self.host
+        return Source.deferred(host.file, value, _scalar_positions, host.index, start, end, style, value)
 
     def _check_comment(self, node: yaml.ScalarNode, field: str) -> None:
         """W107: an unquoted rule text that YAML cut at ' #', when what is left cannot be a whole rule."""
