@@ -3,7 +3,7 @@
 The rules run in the live engine against the paper exchange in bar mode, with a simulated
 clock, fed closed bars by ``rulebot.backtest.fastpath.fast_replay_bars`` (which hands over only
 the bars where something can happen, with the result of ``rulebot.engine.replay.replay_bars``):
-the same code path as ``rulebot run --paper``, with no backtest-only strategy code
+the engine's own code path, with no backtest-only strategy code
 (ARCHITECTURE.md). This module
 only loads and checks the inputs, taps what the exchange reports (``trades.FillTape``) and
 turns it, with the journal, into trades, the equity curve and per-rule statistics.

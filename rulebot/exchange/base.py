@@ -1,4 +1,4 @@
-"""The one interface the engine trades through: ``PaperExchange`` and ``BybitExchange`` both implement it.
+"""The one interface the engine trades through: ``PaperExchange`` implements it, and so will the Bybit one.
 
 Requests go in through :meth:`Exchange.submit`, which answers at once with an :class:`Ack` or
 raises :class:`~rulebot.exchange.errors.OrderRejected` (never retried) or
