@@ -292,7 +292,7 @@ def _check_rule(rule: RuleInput, ctx: CheckContext, repeats: _Repeats) -> Checke
         _each_once(acts.reads),
         reads_bars and not rule.scheduled,
         _by_length(timeframes),
-        tuple([Warmup(tf, history[tf]) for tf in _by_length(history)]) if history else (),
+        tuple([_new_warmup(tf, history[tf]) for tf in _by_length(history)]) if history else (),
         places_orders,
         tuple(cond.offsets) + tuple(acts.offsets) if cond.offsets or acts.offsets else (),
         facts,
@@ -300,6 +300,7 @@ def _check_rule(rule: RuleInput, ctx: CheckContext, repeats: _Repeats) -> Checke
 
 
 _new_checked_rule = maker(CheckedRule)  # one per rule checked
+_new_warmup = maker(Warmup)  # one per rule and timeframe
 
 
 def _each_once(reads: Sequence[Read]) -> tuple[Read, ...]:

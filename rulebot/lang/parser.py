@@ -26,6 +26,7 @@ import rulebot
 from rulebot.lang import ast
 from rulebot.lang.ast_builder import AstBuilder, TreeToAst
 from rulebot.lang.diagnostics import Diagnostic, Severity, in_source
+from rulebot.lang.makers import maker
 from rulebot.lang.reader import MAX_NESTING, Stop, Tables, read, tables, too_deep
 from rulebot.lang.source import Source
 from rulebot.lang.syntax_errors import SyntaxReport, describe
@@ -139,7 +140,7 @@ def parse(source: Source, start: Start) -> ParseResult:
     if len(text) > MAX_LENGTH:
         return ParseResult(None, (_too_long(source),))
     try:
-        return ParseResult(read(_tables(), text, start))
+        return _parsed(read(_tables(), text, start), ())
     except Stop as stop:
         if stop.span is not None:
             return ParseResult(None, (in_source(stop.code, Severity.ERROR, source, stop.span.start,
@@ -147,6 +148,9 @@ def parse(source: Source, start: Start) -> ParseResult:
     err: SyntaxReport = indented_item(describe(lark_parser(), text, start), text, source.location)
     return ParseResult(None, (in_source(err.code, Severity.ERROR, source, err.start, err.end,
                                         err.message, err.hint),))
+
+
+_parsed = maker(ParseResult)  # ParseResult(node), without the frozen dataclass's __init__: two per rule
 
 
 def _too_long(source: Source) -> Diagnostic:
