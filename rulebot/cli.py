@@ -245,6 +245,14 @@ class JournalKind(str, Enum):
 def journal_command(
     path: Annotated[Path, typer.Argument(help="A journal file (SQLite), e.g. written by `backtest --journal`.")],
     rule: Annotated[Optional[str], typer.Option("--rule", "-r", help="Only this rule (its exact name).")] = None,
+    symbol: Annotated[
+        Optional[str],
+        typer.Option(
+            "--symbol",
+            "-s",
+            help="Only entries of this symbol (e.g. BTCUSDT); events, which belong to no symbol, are left out.",
+        ),
+    ] = None,
     kind: Annotated[
         Optional[list[JournalKind]], typer.Option("--kind", "-k", help="Only entries of this kind (repeat for more).")
     ] = None,
@@ -276,6 +284,7 @@ def journal_command(
             since_ms=None if since is None else parse_moment(since, "--since", now_ms),
             until_ms=None if until is None else parse_moment(until, "--until", now_ms),
             limit=limit or None,
+            symbol=symbol,
         )
         listing = read_listing(path, query)
     except (ListingError, JournalError) as problem:

@@ -323,11 +323,13 @@ class Journal:
         since_ms: int | None = None,
         until_ms: int | None = None,
         limit: int | None = None,
+        symbol: str | None = None,
     ) -> list[JournalEntry]:
-        """Journal entries in time order, filtered by kind, rule and time (``since_ms`` <= ts <
-        ``until_ms``); with ``limit``, the most recent ``limit`` of them."""
+        """Journal entries in time order, filtered by kind, rule, time (``since_ms`` <= ts <
+        ``until_ms``) and symbol (any case; events, which belong to no symbol, are then left
+        out); with ``limit``, the most recent ``limit`` of those."""
         self.flush()
-        return select_entries(self._conn, kind, rule, since_ms, until_ms, limit)
+        return select_entries(self._conn, kind, rule, since_ms, until_ms, limit, symbol)
 
     # -- internals --------------------------------------------------------------------------
 

@@ -35,13 +35,15 @@ class ListingError(ValueError):
 @dataclass(frozen=True, slots=True)
 class JournalQuery:
     """Which entries to show: of these kinds (all when empty), of one rule, ``since_ms`` <= time
-    < ``until_ms``, and of those the most recent ``limit`` (all when ``None``)."""
+    < ``until_ms``, of one symbol (any case; no events then, they belong to no symbol), and of
+    those the most recent ``limit`` (all when ``None``)."""
 
     kinds: tuple[EntryKind, ...] = ()
     rule: str | None = None
     since_ms: int | None = None
     until_ms: int | None = None
     limit: int | None = None
+    symbol: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,8 @@ def check_query(query: JournalQuery) -> None:
         raise ListingError("--since is not before --until")
     if query.limit is not None and query.limit < 1:
         raise ListingError("--limit: at least 1 (0 on the command line shows every entry)")
+    if query.symbol is not None and not query.symbol.strip():
+        raise ListingError("--symbol: a symbol like BTCUSDT")
 
 
 def read_listing(path: Path, query: JournalQuery) -> Listing:
@@ -93,11 +97,13 @@ def read_listing(path: Path, query: JournalQuery) -> Listing:
         with Journal(path, read_only=True) as journal:
             if len(query.kinds) <= 1:
                 kind = query.kinds[0] if query.kinds else None
-                found = journal.entries(kind, query.rule, query.since_ms, query.until_ms, fetch)
+                found = journal.entries(kind, query.rule, query.since_ms, query.until_ms, fetch, symbol=query.symbol)
             else:
                 found = []
                 for kind in dict.fromkeys(query.kinds):
-                    found += journal.entries(kind, query.rule, query.since_ms, query.until_ms, fetch)
+                    found += journal.entries(
+                        kind, query.rule, query.since_ms, query.until_ms, fetch, symbol=query.symbol
+                    )
                 # Stable: entries of one kind and time keep the journal's order, as entries() gives it.
                 found.sort(key=lambda e: (e.ts_ms, _KIND_RANK[e.kind]))
     except sqlite3.Error as err:

@@ -71,27 +71,38 @@ def select_entries(
     since_ms: int | None,
     until_ms: int | None,
     limit: int | None,
+    symbol: str | None = None,
 ) -> list[JournalEntry]:
-    """Entries of every (or one) kind in time order; with ``limit``, the most recent ones."""
+    """Entries of every (or one) kind in time order; with ``limit``, the most recent ones.
+
+    ``symbol`` (any case) keeps one symbol's entries and leaves out the events, which belong
+    to no symbol."""
     if limit is not None and limit <= 0:
         return []
     found: list[tuple[int, int, int, JournalEntry]] = []
     for source in _SOURCES:
         if kind is not None and source.kind is not kind:
             continue
+        if symbol is not None and source.kind is EntryKind.EVENT:
+            continue
         where: list[str] = []
         params: list[object] = []
         if rule is not None:
             where.append("rule = ?")
             params.append(rule)
+        if symbol is not None:
+            # Stored symbols are Bybit's, in capitals (rule files refuse any other spelling), so
+            # the plain comparison matches whatever case the user typed.
+            where.append("symbol = ?")
+            params.append(symbol.upper())
         if since_ms is not None:
             where.append("ts_ms >= ?")
             params.append(since_ms)
         if until_ms is not None:
             where.append("ts_ms < ?")
             params.append(until_ms)
-        symbol = "''" if source.kind is EntryKind.EVENT else "symbol"
-        sql = f"SELECT id, ts_ms, rule, {symbol}, {', '.join(source.columns)} FROM {source.table}"
+        symbol_column = "''" if source.kind is EntryKind.EVENT else "symbol"
+        sql = f"SELECT id, ts_ms, rule, {symbol_column}, {', '.join(source.columns)} FROM {source.table}"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY ts_ms DESC, id DESC"

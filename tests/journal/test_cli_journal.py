@@ -126,6 +126,22 @@ def test_filter_by_rule(journal: Path) -> None:
     assert listed(journal, "--rule", "no such rule") == []
 
 
+def test_filter_by_symbol(journal: Path, tmp_path: Path) -> None:
+    two = tmp_path / "two.db"
+    shutil.copy(journal, two)
+    with Journal(two) as j:
+        # ETHUSDT's entries are the most recent ones, after the backtest's stop
+        j.record_fire("eth", "ETHUSDT", 1, T0 + 20 * MIN, "close=2000")
+        j.record_rejection("eth", "ETHUSDT", "max_open_orders 1 reached", "max_open_orders", T0 + 21 * MIN)
+    btc = listed(two, "--symbol", "btcusdt")
+    assert len(btc) == 24 and {e["symbol"] for e in btc} == {"BTCUSDT"}  # the 26 entries but the 2 events
+    assert "event" not in {e["kind"] for e in btc}
+    assert [e["kind"] for e in listed(two, "-s", "ETHUSDT")] == ["fire", "rejection"]
+    code, out, err = run(str(two), "--symbol", "btcusdt", "--format", "json", "--limit", "2")
+    assert code == 0 and "the last 2 matching entries" in err
+    assert [(e["kind"], e["fields"]["price"]) for e in json.loads(out)] == [("fill", "105.5"), ("fill", "105.8")]
+
+
 def test_filter_by_time_window(journal: Path) -> None:
     entries = listed(journal, "--since", "2024-01-01T00:04", "--until", "2024-01-01T00:09")
     assert entries and {e["time"] for e in entries} == {"2024-01-01T00:04:00Z", "2024-01-01T00:07:00Z"}
@@ -251,6 +267,7 @@ def test_bad_times_and_limits(journal: Path) -> None:
     assert code == 2 and "Traceback" not in err
     code, _, err = run(str(journal), "--kind", "fired")
     assert code == 2 and "fire" in err and "Traceback" not in err
+    _refused([str(journal), "--symbol", " "], "--symbol: a symbol like BTCUSDT")
 
 
 def test_check_query_refuses_what_selects_nothing() -> None:

@@ -61,6 +61,28 @@ def test_filters_by_kind_rule_time_and_limit(tmp_path: Path) -> None:
         assert j.entries(limit=0) == []
 
 
+def test_symbol_filter_keeps_one_symbol_without_events_and_limit_counts_after_it(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.db") as j:
+        _sample(j)
+        # ETHUSDT did everything after BTCUSDT: the most recent entries are all ETHUSDT's
+        j.record_fire("eth", "ETHUSDT", 1, 4000, "close=2000")
+        j.record_action("eth", "ETHUSDT", 1, "buy", '{"qty": "0.10"}', 4000)
+        j.record_order_intent("rb-eth-1", "eth", "ETHUSDT", "buy", "market", Decimal("0.10"), None, "{}", 4000)
+        j.record_rejection("eth", "ETHUSDT", "max_open_orders 1 reached", "max_open_orders", 4500)
+        j.record_fill(FillRecord("e-2", 5000, "ETHUSDT", "oid-2", "rb-eth-1", "buy", "2000.5", "0.10", "0.11",
+                                 False, ""))
+        kinds = [EntryKind.FIRE, EntryKind.ACTION, EntryKind.ORDER, EntryKind.REJECTION, EntryKind.FILL]
+        assert [e.kind for e in j.entries(symbol="BTCUSDT")] == kinds
+        assert {e.symbol for e in j.entries(symbol="btcusdt")} == {"BTCUSDT"}
+        assert [e.kind for e in j.entries(symbol="ETHUSDT")] == kinds
+        assert {e.symbol for e in j.entries(limit=3)} == {"ETHUSDT"}
+        # the limit counts the matching entries: BTCUSDT's last three, not none of the last three
+        last = j.entries(limit=3, symbol="btcUSDT")
+        assert [(e.kind, e.symbol) for e in last] == [(k, "BTCUSDT") for k in kinds[-3:]]
+        assert j.entries(kind=EntryKind.EVENT, symbol="BTCUSDT") == []
+        assert j.entries(symbol="SOLUSDT") == []
+
+
 def test_prices_and_sizes_are_stored_as_exact_text(tmp_path: Path) -> None:
     path = tmp_path / "j.db"
     with Journal(path) as j:
