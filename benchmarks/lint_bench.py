@@ -10,8 +10,8 @@ Prints one figure per line:
 * ``lint_cold_cli_s``: wall time of the CLI on the 10 files. Target under 1.0 s.
 
 Each figure is the best of several runs (``WARM_PASSES`` passes over the corpus, ``COLD_RUNS``
-CLI runs): on a shared host, one process's passes over the same files differ by up to 2x, and
-the fastest is the one least disturbed.
+CLI runs): on a shared host, one process's passes over the same files differ by up to 2x, for
+seconds at a time, and the fastest is the one least disturbed.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from rulebot.lang.lint import analyze_file, lint_paths
 
 FILES = 10
 RULES_PER_FILE = 100
-WARM_PASSES = 10
+WARM_PASSES = 25
 COLD_RUNS = 5
 
 # Every number in a rule varies with the rule's index, so no when- or then-text repeats within
