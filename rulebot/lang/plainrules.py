@@ -9,13 +9,15 @@ whole file is composed, as always. Both ways give the same rules and the same di
 
 The plain form, chosen so that YAML can read it only one way:
 
-* an ASCII text ending with a line break; a line ``rules:`` (nothing after the colon), then to
-  the end of the file only items, blank lines and comment lines;
+* a text ending with a line break (its line breaks made ``\n`` by the loader); a line
+  ``rules:`` (nothing after the colon), then to the end of the file only items, blank lines and
+  comment lines;
 * each item starts ``- key: value`` with its dash at the same indentation as every other item,
   and goes on with ``key: value`` lines two columns further in;
 * each key is one of ``name``, ``when``, ``then``, ``cooldown`` and ``every``, at most once per
   item; each value is on its key's line: single-quoted, double-quoted without a backslash, or
-  plain (no indicator first, no ``': '``, no ``' #'``), and not YAML's null;
+  plain (no indicator first, no ``': '``, no ``' #'``, no blank but the space), and not
+  YAML's null; positions count characters, as libyaml's marks do;
 * nothing follows a value but spaces: no comment.
 """
 
@@ -71,7 +73,7 @@ class PlainRules:
 
 def read_plain_rules(text: str) -> PlainRules | None:
     """The `rules:` list of ``text`` if every line of it is in the plain form; ``None`` otherwise."""
-    if not text.isascii() or not text.endswith("\n"):
+    if not text.endswith("\n"):
         return None  # (libyaml ends a list at the end of a last line without a break one line further on)
     found = list(_RULES_KEY.finditer(text))
     if len(found) != 1:
