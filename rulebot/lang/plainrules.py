@@ -14,9 +14,9 @@ The plain form, chosen so that YAML can read it only one way:
   comment lines;
 * each item starts ``- key: value`` with its dash at the same indentation as every other item,
   and goes on with ``key: value`` lines two columns further in;
-* each key is one of ``name``, ``when``, ``then``, ``cooldown`` and ``every``, at most once per
-  item; each value is on its key's line: single-quoted, double-quoted without a backslash, or
-  plain (no indicator first, no ``': '``, no ``' #'``, no blank but the space), and not
+* each key is one of ``name``, ``when``, ``then``, ``cooldown``, ``every``, ``trigger``,
+  ``enabled`` and ``priority``, at most once per item; each value is on its key's line:
+  single-quoted, double-quoted without a backslash, or plain (no indicator first, no ``': '``, no ``' #'``, no blank but the space), and not
   YAML's null; positions count characters, as libyaml's marks do;
 * nothing follows a value but spaces: no comment.
 """
@@ -31,7 +31,7 @@ import yaml
 
 from rulebot.lang.yamlnodes import NULL_TAG, YamlLoader, plain_tag
 
-PLAIN_KEYS = frozenset(("name", "when", "then", "cooldown", "every"))
+PLAIN_KEYS = frozenset(("name", "when", "then", "cooldown", "every", "trigger", "enabled", "priority"))
 """The keys of an item in the plain form."""
 
 _RULES_KEY = re.compile(r"^rules:[ ]*\n", re.MULTILINE)

@@ -15,7 +15,7 @@ from rulebot.lang.diagnostics import Severity
 from rulebot.lang.scalarmap import LineIndex, scalar_segments
 from rulebot.lang.plainrules import PLAIN_KEYS, Entry
 from rulebot.lang.source import Location, Source, new_location
-from rulebot.lang.yamlnodes import SpanTable, node_span, span_tables
+from rulebot.lang.yamlnodes import TEXT_KEYS, SpanTable, node_span, plain_tag, scalar_value, span_tables
 from rulebot.model.enums import TriggerMode
 
 _PARAM = re.compile(r"\$\{([^{}\n]*)\}")
@@ -99,7 +99,15 @@ def _plain_fields(data: dict[str, Any], durations: dict[str, int | None]) -> tup
         every = _seconds(data["every"], durations)
         if every is None or every < 1:
             return None
-    return name, when, then, cooldown, every, (), None, TriggerMode.EDGE, True, 0
+    trigger, enabled, priority = data.get("trigger", "edge"), data.get("enabled", True), data.get("priority", 0)
+    # as pydantic reads them: a trigger word in any case, a bool, an int that is not a bool
+    if not isinstance(trigger, str) or trigger.strip().lower() not in _TRIGGERS or \
+            enabled.__class__ is not bool or priority.__class__ is not int:
+        return None
+    return name, when, then, cooldown, every, (), None, _TRIGGERS[trigger.strip().lower()], enabled, priority
+
+
+_TRIGGERS = {mode.value: mode for mode in TriggerMode}
 
 
 def _seconds(value: Any, durations: dict[str, int | None]) -> int | None:
@@ -120,7 +128,7 @@ def plain_fields(items: Sequence[Mapping[str, Entry]]) -> list[tuple[Any, ...]] 
     durations: dict[str, int | None] = {}
     found = []
     for item in items:
-        fields = _plain_fields({key: entry.value for key, entry in item.items()}, durations)
+        fields = _plain_fields({key: _typed(key, entry) for key, entry in item.items()}, durations)
         if fields is None:
             return None
         found.append(fields)
@@ -130,6 +138,18 @@ def plain_fields(items: Sequence[Mapping[str, Entry]]) -> list[tuple[Any, ...]] 
 def _written(entry: Entry) -> tuple[str, int, int, str]:
     """An entry's value, where it is written and its style: ``RuleBuilder._source_at``'s arguments."""
     return entry.value, entry.value_start, entry.value_end, entry.style
+
+
+def _typed(key: str, entry: Entry) -> Any:
+    """An entry's value as the loader reads it from a node: as written under the text keys,
+    typed by YAML (``enabled: false``, ``priority: 2``) under the others."""
+    if key in TEXT_KEYS:
+        return entry.value
+    tag = plain_tag(entry.value) if not entry.style else _STR_TAG
+    return scalar_value(yaml.ScalarNode(tag, entry.value, style=entry.style), False)
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 class RuleBuilder:

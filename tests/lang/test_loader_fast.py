@@ -22,8 +22,9 @@ _NAMES = ["rule a", "' '", "''", "[a, b]", "~", "12", "'dip buy'", "yes"]
 _TEXTS = ["'rsi(14) < 30'", "close > open", "'buy 0.1 market'", "~", "''", "[a, b]", "'${n}'", "7"]
 _DURATIONS = ["5m", "0s", "1s", "0", "90", "1.5h", "3M", "2 weeks", "99999999999w", "~", "[5m]", "'5m'",
               "${cd}", "${nope}", "5 m", "１５m", "{a: 1}"]
-_OTHERS = ["enabled: false", "enabled: 1", "priority: 3", "priority: yes", "trigger: level", "at: '08:00'",
-           "cron: '0 * * * *'", "color: red", "then close: market"]
+_OTHERS = ["enabled: false", "enabled: 1", "enabled: 'true'", "enabled: Yes", "priority: 3", "priority: yes",
+           "priority: 0x1f", "priority: 2.0", "priority: -1", "trigger: level", "trigger: ' EDGE'", "trigger: up",
+           "trigger: 1", "at: '08:00'", "cron: '0 * * * *'", "color: red", "then close: market"]
 
 
 def _rule_item(draw: Any) -> list[str]:
@@ -71,8 +72,12 @@ def test_the_plain_way_is_taken_for_texts_and_durations() -> None:
     data = {"name": "a", "when": "x > 1", "then": "close market", "cooldown": "5m", "every": "1h"}
     assert ruleitems._plain_fields(data, {}) == ("a", "x > 1", "close market", 300, 3600, (), None,
                                              fm.TriggerMode.EDGE, True, 0)
+    data = {"then": "close market", "trigger": " Level", "enabled": False, "priority": -2}
+    assert ruleitems._plain_fields(data, {}) == (None, None, "close market", None, None, (), None,
+                                             fm.TriggerMode.LEVEL, False, -2)
     for odd in ({"then": None}, {"then": "x", "name": " "}, {"then": "x", "cooldown": "90"},
-                {"then": "x", "every": "0s"}, {"then": "x", "enabled": False}, {"when": "x"}):
+                {"then": "x", "every": "0s"}, {"then": "x", "enabled": "no"}, {"then": "x", "priority": True},
+                {"then": "x", "trigger": "rising"}, {"then": "x", "at": "08:00"}, {"when": "x"}):
         assert ruleitems._plain_fields(odd, {}) is None
 
 

@@ -27,6 +27,9 @@ _VALUES = {
              ["buy 0.01 market # size", "~", ""]),
     "cooldown": (["5m", "1h", "'5m'"], ["0s", "90", "${cd}", "5 m"]),
     "every": (["5m", "'1h'"], ["0s", "${cd}"]),
+    "trigger": (["level", "edge", "'Level'"], ["up", "1", "~"]),
+    "enabled": (["false", "true", "yes", "Off"], ["'false'", "1", "null"]),
+    "priority": (["2", "-1", "0", "1_000"], ["2.0", "0x1f", "'3'", "true", "010"]),
 }
 
 
@@ -38,10 +41,11 @@ def _value(draw: Any, key: str) -> str:
 @st.composite
 def _item(draw: Any) -> list[str]:
     lines = [f"{key}: {_value(draw, key)}" for key, chance in (("name", 5), ("when", 8), ("then", 19),
-                                                                ("cooldown", 4), ("every", 1))
+                                                                ("cooldown", 4), ("every", 1), ("trigger", 2),
+                                                                ("enabled", 1), ("priority", 1))
              if draw(st.integers(0, 9)) < chance // 2 + 1 or (key == "then" and draw(st.integers(0, 19)))]
     if draw(st.integers(0, 29)) == 0:
-        lines.append(draw(st.sampled_from(["enabled: false", "priority: 2", "color: red"])))
+        lines.append(draw(st.sampled_from(["at: '08:00'", "cron: '0 * * * *'", "color: red"])))
     if draw(st.integers(0, 39)) == 0 and lines:
         lines.append(lines[0])  # a key given twice
     return list(draw(st.permutations(lines))) if lines else ["then: close market"]
@@ -118,7 +122,7 @@ def test_a_plain_list_is_read_without_composing_it() -> None:
 
 @pytest.mark.parametrize("text", [
     _PLAIN.replace("cooldown: 5m", "cooldown: 5m  # five"),  # a comment after a value
-    _PLAIN.replace("then: close market", "then: close market\n    enabled: false"),  # another key
+    _PLAIN.replace("then: close market", "then: close market\n    at: '08:00'"),  # another key
     _PLAIN.replace("  - when:", "   - when:"),  # items not aligned
     _PLAIN + "timeframe: 5m\n",  # a key after the list
     _PLAIN.replace("dip buy", "dip buy: now"),  # ': ' in a plain value
