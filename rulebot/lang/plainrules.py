@@ -1,4 +1,4 @@
-"""A file's `rules:` list read line by line, when it is written in the plain form, without composing it as YAML.
+"""A file's `rules:` list in the plain form, read line by line without composing it as YAML.
 
 Most rule files end with their list of rules, each a few ``key: value`` lines. Composing them
 with PyYAML made two nodes, four marks and a resolver call per line: half of a load. When every
@@ -9,15 +9,16 @@ whole file is composed, as always. Both ways give the same rules and the same di
 
 The plain form, chosen so that YAML can read it only one way:
 
-* a text ending with a line break (its line breaks made ``\n`` by the loader); a line
+* a text ending with a line break (the loader makes every line break a newline); a line
   ``rules:`` (nothing after the colon), then to the end of the file only items, blank lines and
   comment lines;
 * each item starts ``- key: value`` with its dash at the same indentation as every other item,
   and goes on with ``key: value`` lines two columns further in;
 * each key is one of ``name``, ``when``, ``then``, ``cooldown``, ``every``, ``trigger``,
   ``enabled`` and ``priority``, at most once per item; each value is on its key's line:
-  single-quoted, double-quoted without a backslash, or plain (no indicator first, no ``': '``, no ``' #'``, no blank but the space), and not
-  YAML's null; positions count characters, as libyaml's marks do;
+  single-quoted, double-quoted without a backslash, or plain (no indicator first, no ``': '``,
+  no ``' #'``, no blank but the space), and not YAML's null; positions count characters, as
+  libyaml's marks do;
 * nothing follows a value but spaces: no comment.
 """
 
