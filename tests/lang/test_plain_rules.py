@@ -3,6 +3,8 @@ composing the whole file reads it: the same rules, spans, positions and diagnost
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -139,4 +141,18 @@ def test_a_header_that_does_not_compose_alone_is_composed_with_the_list() -> Non
     text = 'symbol: "BTC\nrules:\n  - then: close market\n'  # `rules:` inside a quote never closed
     plain = read_plain_rules(text)
     assert plain is not None and compose_header(text, plain) is None
+    assert _shape(load_text(text, "t.yaml")) == _composed(text)
+
+
+_MARK = re.compile(r"[ \t]+# [EW]: [A-Z0-9, ]+$", re.MULTILINE)
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parent / "cases").glob("*/*.yaml")), ids=lambda p: p.name)
+def test_the_corpus_reads_the_same_both_ways(path: Path) -> None:
+    """Every corpus file, without its expected-code marks (a comment after a value keeps a list
+    out of the plain form), reads the same with and without the plain form."""
+    try:
+        text = _MARK.sub("", path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return  # the files that are not UTF-8 never reach the loader's YAML
     assert _shape(load_text(text, "t.yaml")) == _composed(text)
