@@ -31,7 +31,9 @@ from rulebot.lang.scalarmap import LineIndex
 from rulebot.lang.source import Location
 from rulebot.lang.yaml_slips import yaml_problem_near_rule
 from rulebot.lang.yamlproblems import YAML_PROBLEMS
-from rulebot.lang.yamlnodes import TEXT_KEYS, Locator, YamlLoader, describe, node_span, scalar_value, span_between
+from rulebot.lang.yamlnodes import (
+    NULL_TAG, TEXT_KEYS, Locator, YamlLoader, describe, node_span, scalar_value, span_between,
+)
 
 # A 2,000-rule file is 250 kB; past 1 MB (8,000 rules) a load takes seconds, which no real file needs.
 MAX_BYTES = 1024 * 1024
@@ -43,7 +45,6 @@ _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udf
 _DECIMAL = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _BREAKS = re.compile("\r\n?|[\x85\u2028\u2029]")
 _PLAIN_ASCII = bytes(range(0x20, 0x7f)) + b"\t\n\r"
-_NULL = "tag:yaml.org,2002:null"
 _SCALAR = yaml.ScalarNode
 
 
@@ -331,7 +332,7 @@ class _Loader:
                 distinct.add(id(node))
                 if self._visits > 2 * len(distinct) + _ALIAS_ALLOWANCE:
                     self._refuse(node, depth)
-                data[key] = None if node.tag == _NULL else node.value
+                data[key] = None if node.tag == NULL_TAG else node.value
             else:
                 data[key] = self.value(node, key in TEXT_KEYS, depth)
         return data

@@ -15,7 +15,9 @@ from rulebot.lang.diagnostics import Severity
 from rulebot.lang.scalarmap import LineIndex, scalar_segments
 from rulebot.lang.plainrules import PLAIN_KEYS, Entry
 from rulebot.lang.source import Location, Source, new_location
-from rulebot.lang.yamlnodes import TEXT_KEYS, SpanTable, node_span, plain_tag, scalar_value, span_tables
+from rulebot.lang.yamlnodes import (
+    NULL_TAG, TEXT_KEYS, SpanTable, node_span, plain_tag, scalar_value, span_tables,
+)
 from rulebot.model.enums import TriggerMode
 
 _PARAM = re.compile(r"\$\{([^{}\n]*)\}")
@@ -135,21 +137,12 @@ def plain_fields(items: Sequence[Mapping[str, Entry]]) -> list[tuple[Any, ...]] 
     return found
 
 
-def _written(entry: Entry) -> tuple[str, int, int, str]:
-    """An entry's value, where it is written and its style: ``RuleBuilder._source_at``'s arguments."""
-    return entry.value, entry.value_start, entry.value_end, entry.style
-
-
 def _typed(key: str, entry: Entry) -> Any:
     """An entry's value as the loader reads it from a node: as written under the text keys,
     typed by YAML (``enabled: false``, ``priority: 2``) under the others."""
-    if key in TEXT_KEYS:
+    if key in TEXT_KEYS or entry.style:  # a quoted value is text
         return entry.value
-    tag = plain_tag(entry.value) if not entry.style else _STR_TAG
-    return scalar_value(yaml.ScalarNode(tag, entry.value, style=entry.style), False)
-
-
-_STR_TAG = "tag:yaml.org,2002:str"
+    return scalar_value(yaml.ScalarNode(plain_tag(entry.value), entry.value), False)
 
 
 class RuleBuilder:
@@ -193,7 +186,7 @@ class RuleBuilder:
             self.host.report("E104", self.host.span(node), f"rule {number} must be rule text or a mapping, found a list",
                              "write '- when ... then ...' or a mapping with 'when:' and 'then:'")
             return None
-        if node.tag == "tag:yaml.org,2002:null" or not node.value.strip():
+        if node.tag == NULL_TAG or not node.value.strip():
             self.host.report("E104", self._item_span(node), f"rule {number} is empty",
                              "write the rule after '- ', or remove the empty item")
             return None
@@ -246,15 +239,15 @@ class RuleBuilder:
         head = fm.new_span(new_location(entry.line, start - before), new_location(entry.line, end - before))
         texts: dict[str, Source] = {}
         uses: list[fm.ParamUse] = []
-        when = item.get("when") if fields[1] is not None else None
-        if when is not None:
-            when_source: Source | None = self._text("when", self._source_at(*_written(when)), texts, uses)
-        else:
-            when_source = None
-        then = self._text("then", self._source_at(*_written(item["then"])), texts, uses)
+        when = self._text("when", self._entry_source(item["when"]), texts, uses) if fields[1] is not None else None
+        then = self._text("then", self._entry_source(item["then"]), texts, uses)
         offsets = {key: (e.key_start, e.key_end, e.value_start, e.value_end) for key, e in item.items()}
         spans = (SpanTable(self.host.index, offsets, 0), SpanTable(self.host.index, offsets, 2))
-        return self._rule(index, named, head, fields, when_source, then, texts, uses, spans)
+        return self._rule(index, named, head, fields, when, then, texts, uses, spans)
+
+    def _entry_source(self, entry: Entry) -> Source:
+        """``text_source`` of a value read in the plain form."""
+        return self._source_at(entry.value, entry.value_start, entry.value_end, entry.style)
 
     def _text(self, field: str, template: Source, texts: dict[str, Source], uses: list[fm.ParamUse]) -> Source:
         """A rule text: kept as written in ``texts``, given with its ``${param}``s substituted."""
@@ -282,7 +275,7 @@ class RuleBuilder:
         if model is None:
             return None
         then_node = pairs["then"][1] if "then" in pairs else None
-        if isinstance(then_node, yaml.ScalarNode) and then_node.tag == "tag:yaml.org,2002:null":
+        if isinstance(then_node, yaml.ScalarNode) and then_node.tag == NULL_TAG:
             host.report("E106", host.span(pairs["then"][0]), f"the `then` of {where} is empty",
                         "write the actions after 'then:', e.g. 'then: close market'")
         if model.name is not None and not model.name.strip():

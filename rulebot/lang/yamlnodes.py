@@ -132,7 +132,7 @@ def span_tables(index: LineIndex, pairs: Mapping[str, tuple[yaml.Node, yaml.Node
 def scalar_value(node: yaml.ScalarNode, as_text: bool) -> Any:
     """A scalar as YAML types it, or as written (``as_text``); ``None`` for YAML's null."""
     tag = node.tag
-    if tag == "tag:yaml.org,2002:null":
+    if tag == NULL_TAG:
         return None
     if as_text or tag == "tag:yaml.org,2002:str":
         return node.value
@@ -156,7 +156,7 @@ def describe(node: yaml.Node | None) -> str:
         return "a list"
     if isinstance(node, yaml.MappingNode):
         return "a mapping"
-    if node.tag == "tag:yaml.org,2002:null":
+    if node.tag == NULL_TAG:
         return "nothing"
     return values.shown(node.value)
 
